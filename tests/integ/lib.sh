@@ -1,0 +1,153 @@
+# lib.sh: shared helpers of the integration scripts (sourced). Result lines
+# that tests/run.sh counts, a trap that always takes the lab down, requests
+# from the client namespace (curl, raw bytes, AJP), SHA-256 helpers and xjkd.
+set -u
+XJK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$XJK_ROOT/tools/lab/lab.sh"
+XJKD=${XJKD:-$XJK_ROOT/${B:-build}/xjkd}
+
+ok() {
+	echo "ok - $1"
+}
+
+# not_ok NAME [DETAIL]: the detail goes on the same line as a comment.
+not_ok() {
+	echo "not ok - $1${2:+ # $2}"
+}
+
+# check NAME cmd...: ok when cmd succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		ok "$name"
+	else
+		not_ok "$name" "failed: $*"
+	fi
+}
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "want '$2', got '$3'"
+	fi
+}
+
+# The lab goes away whatever happens: normal end, failure, signal or timeout.
+trap lab_down EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS cmd...: polls cmd every 0.2 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.2
+	done
+}
+
+# curl from the client namespace; -sS so errors still show in the log.
+ccurl() {
+	lab_exec client curl -sS --max-time 60 "$@"
+}
+
+# http_raw HOST PORT BYTES [TIMEOUT_S]: sends BYTES (printf %b escapes, so
+# "\r\n" is CRLF) from the client namespace in one write and prints the
+# answer. Returns 124 when the server still holds the connection open after
+# TIMEOUT_S (default 3), otherwise the server closed it.
+http_raw() {
+	lab_exec client bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 2
+		printf "%b" "$3" >&3
+		timeout "$4" cat <&3' _ "$1" "$2" "$3" "${4:-3}"
+}
+
+# Lines logged by NODE's access log valve so far (requests that reached it).
+access_count() {
+	wc -l <"$(lab_tomcat_access_log "$1")"
+}
+
+sha256_of() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+# random_file PATH BYTES
+random_file() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# SHA-256 of the first N bytes of /big.do's pattern ("0123456789abcdef" repeated).
+pattern_sha256() {
+	local block=$LAB_DIR/pattern.1m s=0123456789abcdef i
+	if [ ! -f "$block" ]; then
+		for i in $(seq 16); do s=$s$s; done
+		printf '%s' "$s" >"$block"
+	fi
+	{ while cat "$block"; do :; done; } 2>/dev/null | head -c "$1" | sha256sum | cut -d' ' -f1
+}
+
+# AJP13 encoding (see docs of the protocol in shared/reference): big-endian
+# int16, and strings as length, bytes, NUL.
+ajp_u16() {
+	printf "$(printf '\\x%02x\\x%02x' $(($1 >> 8)) $(($1 & 255)))"
+}
+
+ajp_str() {
+	ajp_u16 ${#1}
+	printf '%s\0' "$1"
+}
+
+# ajp_send HOST PORT FILE: sends FILE's bytes from the client namespace and
+# prints the raw answer (Tomcat keeps AJP connections open: read 2 s).
+ajp_send() {
+	lab_exec client bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 2
+		cat "$3" >&3
+		timeout 2 cat <&3' _ "$1" "$2" "$3"
+	return 0
+}
+
+# ajp_get HOST PORT URI [SECRET]: a FORWARD_REQUEST for GET URI; prints
+# "status=N" (from SEND_HEADERS) and then the raw answer.
+ajp_get() {
+	local body=$LAB_DIR/ajp.body pkt=$LAB_DIR/ajp.pkt out=$LAB_DIR/ajp.out
+	{
+		printf '\x02\x02'
+		ajp_str HTTP/1.1
+		ajp_str "$3"
+		ajp_str "$(lab_ip client)"
+		printf '\xff\xff' # remote_host: null string
+		ajp_str "$1"
+		ajp_u16 80
+		printf '\x00' # is_ssl
+		ajp_u16 1
+		printf '\xa0\x0b' # Host
+		ajp_str "$1"
+		if [ -n "${4:-}" ]; then
+			printf '\x0c' # secret attribute
+			ajp_str "$4"
+		fi
+		printf '\xff'
+	} >"$body"
+	{
+		printf '\x12\x34'
+		ajp_u16 "$(wc -c <"$body")"
+		cat "$body"
+	} >"$pkt"
+	ajp_send "$1" "$2" "$pkt" >"$out"
+	# 'A' 'B' len:2 then SEND_HEADERS (4) and the status as int16.
+	od -An -tu1 -N7 "$out" | awk '$5 == 4 { print "status=" $6 * 256 + $7; exit } { print "status=none" }'
+	cat "$out"
+}
+
+# xjkd_start CONF PORT: runs xjkd in the lb namespace in the foreground mode
+# and waits for its listener. XJKD_PID is its pid.
+xjkd_start() {
+	lab_bg lb "$LAB_DIR/xjkd-$2.log" "$XJKD" -c "$1"
+	XJKD_PID=$LAB_PID
+	if ! lab_wait_port lb "$2" 10; then
+		tail -n 20 "$LAB_DIR/xjkd-$2.log" >&2
+		return 1
+	fi
+}
