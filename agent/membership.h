@@ -66,12 +66,12 @@ struct xjk_membership_config {
 void xjk_membership_config_init(struct xjk_membership_config *mc);
 void xjk_membership_config_free(struct xjk_membership_config *mc);
 
-/* Applies one directive, ARGV[0] being its name (XjkMembership,
- * XjkMemberWorker, XjkRelayInterface, XjkRelayListen, XjkRelayPeer,
- * XjkRelayRate). Returns 0, 1 when ARGV[0] is not a membership directive, or
- * -1 with a message in ERR. */
-int xjk_membership_directive(struct xjk_membership_config *mc, int argc, char **argv, char *err,
-			     size_t errlen);
+/* Applies directive NAME (XjkMembership, XjkMemberWorker, XjkRelayInterface,
+ * XjkRelayListen, XjkRelayPeer, XjkRelayRate; any case) with its ARGC
+ * arguments. Returns 0, 1 when NAME is not a membership directive, or -1 with
+ * a message in ERR. */
+int xjk_membership_directive(struct xjk_membership_config *mc, const char *name, int argc,
+			     char **argv, char *err, size_t errlen);
 
 /* Checks what single directives cannot: relay settings without
  * XjkMembership, peers without XjkRelayListen, mappings to unknown workers

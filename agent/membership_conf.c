@@ -166,14 +166,14 @@ static int do_membership(struct xjk_membership_config *mc, int argc, char **argv
 {
 	if (mc->enabled)
 		return fail(err, errlen, "XjkMembership given twice");
-	if (argc < 3)
+	if (argc < 2)
 		return fail(err, errlen,
 			    "usage: XjkMembership GROUP:PORT INTERFACE [option=value...]");
-	if (parse_sin(argv[1], &mc->group) < 0 || !IN_MULTICAST(ntohl(mc->group.sin_addr.s_addr)))
-		return fail(err, errlen, "'%s' is not an IPv4 multicast group:port", argv[1]);
-	if (parse_ifname(argv[2], mc->ifname) < 0)
-		return fail(err, errlen, "'%s' is not an interface name", argv[2]);
-	for (int i = 3; i < argc; i++) {
+	if (parse_sin(argv[0], &mc->group) < 0 || !IN_MULTICAST(ntohl(mc->group.sin_addr.s_addr)))
+		return fail(err, errlen, "'%s' is not an IPv4 multicast group:port", argv[0]);
+	if (parse_ifname(argv[1], mc->ifname) < 0)
+		return fail(err, errlen, "'%s' is not an interface name", argv[1]);
+	for (int i = 2; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		if (!eq)
 			return fail(err, errlen, "'%s': options are name=value", argv[i]);
@@ -208,22 +208,22 @@ static int do_membership(struct xjk_membership_config *mc, int argc, char **argv
 static int do_member_worker(struct xjk_membership_config *mc, int argc, char **argv, char *err,
 			    size_t errlen)
 {
-	if (argc != 3)
+	if (argc != 2)
 		return fail(err, errlen, "usage: XjkMemberWorker RECEIVER-IP:PORT WORKER");
 	uint8_t host[XJK_TRIBES_HOST_MAX];
 	int port;
-	int len = parse_ip_port(argv[1], host, &port);
+	int len = parse_ip_port(argv[0], host, &port);
 	if (len < 0)
-		return fail(err, errlen, "'%s' is not IP:PORT or [IPv6]:PORT", argv[1]);
-	if (strlen(argv[2]) >= XJK_NAME_MAX)
-		return fail(err, errlen, "worker name '%s' is too long", argv[2]);
+		return fail(err, errlen, "'%s' is not IP:PORT or [IPv6]:PORT", argv[0]);
+	if (strlen(argv[1]) >= XJK_NAME_MAX)
+		return fail(err, errlen, "worker name '%s' is too long", argv[1]);
 	struct xjk_member_map *m = APPEND(mc->maps, mc->n_maps);
 	if (!m)
 		return fail(err, errlen, "out of memory");
 	memcpy(m->host, host, (size_t)len);
 	m->host_len = (uint8_t)len;
 	m->port = port;
-	strcpy(m->worker, argv[2]);
+	strcpy(m->worker, argv[1]);
 	return 0;
 }
 
@@ -231,9 +231,9 @@ static int do_member_worker(struct xjk_membership_config *mc, int argc, char **a
 static int do_relay_interface(struct xjk_membership_config *mc, int argc, char **argv, char *err,
 			      size_t errlen)
 {
-	if (argc < 2)
+	if (argc < 1)
 		return fail(err, errlen, "usage: XjkRelayInterface INTERFACE...");
-	for (int i = 1; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		char(*name)[IF_NAMESIZE] = APPEND(mc->relay_ifaces, mc->n_relay_ifaces);
 		if (!name)
 			return fail(err, errlen, "out of memory");
@@ -247,7 +247,7 @@ static int do_relay_interface(struct xjk_membership_config *mc, int argc, char *
 static int do_relay_listen(struct xjk_membership_config *mc, int argc, char **argv, char *err,
 			   size_t errlen)
 {
-	if (argc != 2 || parse_sin(argv[1], &mc->relay_listen) < 0)
+	if (argc != 1 || parse_sin(argv[0], &mc->relay_listen) < 0)
 		return fail(err, errlen, "usage: XjkRelayListen IPv4:PORT");
 	mc->has_relay_listen = true;
 	return 0;
@@ -257,9 +257,9 @@ static int do_relay_listen(struct xjk_membership_config *mc, int argc, char **ar
 static int do_relay_peer(struct xjk_membership_config *mc, int argc, char **argv, char *err,
 			 size_t errlen)
 {
-	if (argc < 2)
+	if (argc < 1)
 		return fail(err, errlen, "usage: XjkRelayPeer IPv4:PORT...");
-	for (int i = 1; i < argc; i++) {
+	for (int i = 0; i < argc; i++) {
 		struct sockaddr_in *sin = APPEND(mc->relay_peers, mc->n_relay_peers);
 		if (!sin)
 			return fail(err, errlen, "out of memory");
@@ -273,7 +273,7 @@ static int do_relay_peer(struct xjk_membership_config *mc, int argc, char **argv
 static int do_relay_rate(struct xjk_membership_config *mc, int argc, char **argv, char *err,
 			 size_t errlen)
 {
-	if (argc != 2 || parse_int(argv[1], 1, 100000, &mc->relay_rate) < 0)
+	if (argc != 1 || parse_int(argv[0], 1, 100000, &mc->relay_rate) < 0)
 		return fail(err, errlen, "usage: XjkRelayRate 1..100000 (beacons per second)");
 	return 0;
 }
@@ -288,13 +288,11 @@ static const struct {
 	{"XjkRelayPeer", do_relay_peer},	   {"XjkRelayRate", do_relay_rate},
 };
 
-int xjk_membership_directive(struct xjk_membership_config *mc, int argc, char **argv, char *err,
-			     size_t errlen)
+int xjk_membership_directive(struct xjk_membership_config *mc, const char *name, int argc,
+			     char **argv, char *err, size_t errlen)
 {
-	if (argc < 1)
-		return 1;
 	for (size_t i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
-		if (!strcasecmp(argv[0], directives[i].name))
+		if (!strcasecmp(name, directives[i].name))
 			return directives[i].fn(mc, argc, argv, err, errlen);
 	return 1;
 }

@@ -93,7 +93,7 @@ static int apply(struct xjk_membership_config *mc, char *arg)
 		}
 		words[n++] = w;
 	}
-	int rc = xjk_membership_directive(mc, n, words, err, sizeof(err));
+	int rc = n ? xjk_membership_directive(mc, words[0], n - 1, words + 1, err, sizeof(err)) : 1;
 	if (rc == 1)
 		snprintf(err, sizeof(err), "'%s' is not a membership directive", n ? words[0] : "");
 	if (rc != 0) {

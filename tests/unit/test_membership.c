@@ -235,7 +235,7 @@ static int directive(struct xjk_membership_config *mc, const char *line, char *e
 	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		words[n++] = w;
 	err[0] = '\0';
-	return xjk_membership_directive(mc, n, words, err, 200);
+	return n ? xjk_membership_directive(mc, words[0], n - 1, words + 1, err, 200) : 1;
 }
 
 static void test_directives(void **state)
