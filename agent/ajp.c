@@ -1,7 +1,6 @@
 /* ajp.c: the AJP13 codec (see ajp.h): FORWARD_REQUEST and body packet
  * encoding, container message decoding. Layouts are in modjk-ajp13.md §1. */
 #include <string.h>
-#include <strings.h>
 
 #include "ajp.h"
 
@@ -117,14 +116,40 @@ static void xjk_ajp_put_cstr(struct xjk_ajp_cur *o, const char *z)
 	xjk_ajp_put_bytes(o, z, strlen(z));
 }
 
+/* ASCII-only and inline: libc's strncasecmp, locale-aware, showed up as the
+ * encoder's largest cost. lower is already lower case. */
+static bool xjk_ajp_caseeq(const char *lower, const char *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (unsigned char)lower[i])
+			return false;
+	}
+	return true;
+}
+
+/* Low bytes of the request codes by name length, so that a name is compared
+ * with at most three candidates instead of all fourteen. */
+static const uint8_t xjk_ajp_req_by_len[16][3] = {
+	[4] = {0x0B},	     [6] = {0x01, 0x09, 0x0C},
+	[7] = {0x0A, 0x0D},  [10] = {0x06, 0x0E},
+	[12] = {0x07},	     [13] = {0x05},
+	[14] = {0x02, 0x08}, [15] = {0x03, 0x04},
+};
+
 /* The request header code for name, or 0 when it goes out as a string. */
 static unsigned xjk_ajp_req_code(struct xjk_str name)
 {
-	for (unsigned i = 0; i < sizeof(xjk_ajp_req_names) / sizeof(xjk_ajp_req_names[0]); i++) {
-		const struct xjk_str *k = &xjk_ajp_req_names[i];
+	if (name.len >= 16)
+		return 0;
+	for (unsigned i = 0; i < 3 && xjk_ajp_req_by_len[name.len][i]; i++) {
+		unsigned code = xjk_ajp_req_by_len[name.len][i];
 
-		if (k->len == name.len && strncasecmp(k->p, name.p, name.len) == 0)
-			return 0xA001 + i;
+		if (xjk_ajp_caseeq(xjk_ajp_req_names[code - 1].p, name.p, name.len))
+			return 0xA000 + code;
 	}
 	return 0;
 }
@@ -278,11 +303,23 @@ static struct xjk_str xjk_ajp_get_str(struct xjk_ajp_cur *in)
 	return s;
 }
 
-/* Bytes that must never reach the client inside a header line. */
-static bool xjk_ajp_clean(struct xjk_str s, const char *reject)
+/* Bytes that must never reach the client inside a header line: CR, LF and
+ * NUL anywhere, and in a name also the ':' and blanks that would end it. */
+enum { XJK_AJP_BAD_VALUE = 1, XJK_AJP_BAD_NAME = 2 };
+
+static const uint8_t xjk_ajp_bad[256] = {
+	['\0'] = XJK_AJP_BAD_VALUE | XJK_AJP_BAD_NAME,
+	['\r'] = XJK_AJP_BAD_VALUE | XJK_AJP_BAD_NAME,
+	['\n'] = XJK_AJP_BAD_VALUE | XJK_AJP_BAD_NAME,
+	[':'] = XJK_AJP_BAD_NAME,
+	[' '] = XJK_AJP_BAD_NAME,
+	['\t'] = XJK_AJP_BAD_NAME,
+};
+
+static bool xjk_ajp_clean(struct xjk_str s, unsigned bad)
 {
 	for (uint32_t i = 0; i < s.len; i++) {
-		if (strchr(reject, s.p[i]))
+		if (xjk_ajp_bad[(unsigned char)s.p[i]] & bad)
 			return false;
 	}
 	return true;
@@ -301,12 +338,11 @@ static void xjk_ajp_get_header(struct xjk_ajp_cur *in, struct xjk_http_header *h
 			h->name = xjk_ajp_resp_names[code - 1];
 	} else {
 		h->name = xjk_ajp_get_str(in);
-		/* strchr also matches the terminating NUL, so NUL is rejected */
-		if (!h->name.p || !h->name.len || !xjk_ajp_clean(h->name, ": \t\r\n"))
+		if (!h->name.p || !h->name.len || !xjk_ajp_clean(h->name, XJK_AJP_BAD_NAME))
 			in->bad = true;
 	}
 	h->value = xjk_ajp_get_str(in);
-	if (!h->value.p || !xjk_ajp_clean(h->value, "\r\n"))
+	if (!h->value.p || !xjk_ajp_clean(h->value, XJK_AJP_BAD_VALUE))
 		in->bad = true;
 }
 
