@@ -41,7 +41,9 @@ struct xjk_lb_cand {
 struct xjk_lb_req {
 	const struct xjk_str *routes; /* session routes in order (text after the first '.') */
 	int n_routes;
-	bool has_session; /* a session id was present, even one without a route */
+	/* a session id was found, even one without a route; mod_jk looks for
+	 * one only when the lb is sticky, so false for a non-sticky lb */
+	bool has_session;
 	bool sticky_force;
 	bool stateless;	 /* ignore lb_value: pure rotation within the lowest distance */
 	uint32_t offset; /* where the non-sticky scan starts (the caller's next_offset) */
