@@ -26,6 +26,7 @@ struct xjk_config {
 	int n_listens;
 
 	char *workers_file;
+	char *mount_file; /* JkMountFile (uriworkermap.properties); NULL: none */
 	struct xjk_workers workers;
 	struct xjk_urimap *urimap;
 
@@ -46,9 +47,9 @@ struct xjk_config {
 	int n_files;
 };
 
-/* Loads PATH and everything it includes. On failure returns -1 and writes
- * "FILE:LINE: message" (or "FILE: message") into err. Warnings and notices are
- * logged as they are found. */
+/* Loads PATH and everything it includes. On failure returns -1, leaves cfg
+ * empty (nothing to free) and writes "FILE:LINE: message" (or "FILE: message")
+ * into err. Warnings and notices are logged as they are found. */
 int xjk_config_load(const char *path, struct xjk_config *cfg, char *err, size_t errlen);
 void xjk_config_free(struct xjk_config *cfg);
 /* The -t summary: listeners, workers (with lb members), mounts. */

@@ -116,10 +116,27 @@ struct xjk_lb {
 	int line;
 };
 
+/* A status worker (jkstatus). Strings are mod_jk's raw values; owned. */
+struct xjk_status {
+	char name[XJK_NAME_MAX];
+	bool read_only;
+	bool user_case_insensitive;
+	char *users;   /* user list ("a,b"); NULL = anyone */
+	char *css;     /* NULL = none */
+	char *good;    /* rating rules, default "a.o,a.n,a.b,a.r" */
+	char *bad;     /* default "s,e" */
+	char *prefix;  /* properties output key prefix, default "worker" */
+	char *ns;      /* XML namespace prefix, default "jk:" ("-" = none) */
+	char *xmlns;   /* default xmlns:jk="http://tomcat.apache.org" ("-" = none) */
+	char *doctype; /* NULL = none */
+	const char *file;
+	int line;
+};
+
 /* A name that JkMount can refer to. */
 struct xjk_worker_ref {
 	enum xjk_worker_type type;
-	int index; /* into backends (ajp13/http), lbs (lb); unused for status */
+	int index; /* into backends (ajp13/http), lbs (lb) or statuses (status) */
 };
 
 struct xjk_workers {
@@ -127,7 +144,9 @@ struct xjk_workers {
 	int n_backends;
 	struct xjk_lb *lbs;
 	int n_lbs;
-	char **list; /* worker.list, in order; owned */
+	struct xjk_status *statuses;
+	int n_statuses;
+	char **list; /* worker.list, in order, without repeats; owned */
 	int n_list;
 	int maintain_s;
 };
