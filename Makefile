@@ -30,12 +30,16 @@ TOOL_SRC  := $(wildcard tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(B)/%)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# BPF_PROG_RUN tests and benchmarks (root): each test_*/bench_* links the other tests/bpf/*.c.
+BPFT_MAIN := $(wildcard tests/bpf/test_*.c tests/bpf/bench_*.c)
+BPFT_LIB  := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%.o,$(filter-out $(BPFT_MAIN),$(wildcard tests/bpf/*.c)))
+BPFT_BIN  := $(BPFT_MAIN:tests/bpf/%.c=$(B)/tests/bpf/%)
 
 .PHONY: all deps unit integ check demo bench fuzz format clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(if $(wildcard agent/main.c),$(B)/xjkd) $(TOOL_BIN) $(UNIT_BIN) $(BPF_OBJ)
+all: $(if $(wildcard agent/main.c),$(B)/xjkd) $(TOOL_BIN) $(UNIT_BIN) $(BPF_OBJ) $(BPFT_BIN)
 
 deps:
 	@tools/deps.sh
@@ -67,7 +71,13 @@ $(B)/tests/%.o: tests/unit/%.c | $(B)/tests $(SKELS)
 $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libxjk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(B) $(B)/bpf $(B)/agent $(B)/tools $(B)/tests:
+$(B)/tests/bpf/%.o: tests/bpf/%.c | $(B)/tests/bpf $(SKELS)
+	$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+
+$(BPFT_BIN): %: %.o $(BPFT_LIB) $(B)/libxjk.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B) $(B)/bpf $(B)/agent $(B)/tools $(B)/tests $(B)/tests/bpf:
 	@mkdir -p $@
 
 unit:

@@ -1,0 +1,367 @@
+/* xjk_xdp.bpf.c: the XDP L4 fast path. Packets to a configured VIP:port/proto
+ * pick a backend (connection table first, then the VIP's weighted Maglev ring)
+ * and leave by L2 direct server return: MACs rewritten, XDP_TX or a devmap
+ * redirect. Everything else is XDP_PASS. Maps: docs/maps.md; the parsing
+ * rules for fragments, options and truncation: docs/maps.md "Packet rules". */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xjk_bpf.h"
+
+#define VLAN_MAX_DEPTH 2      /* 802.1Q, and 802.1ad outer tag */
+#define IPV6_EXT_MAX   3      /* hop-by-hop, routing, destination options */
+#define IPV4_FRAG_MASK 0x3fff /* MF flag and fragment offset */
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XJK_L4_MAX_VIPS);
+	__type(key, struct xjk_l4_vip_key);
+	__type(value, struct xjk_l4_vip_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_vips SEC(".maps");
+
+/* Slot vip.index * XJK_L4_RING_STRIDE + hash % vip.ring_size holds a real index. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XJK_L4_MAX_VIPS *XJK_L4_RING_STRIDE);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_vip_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XJK_L4_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_real);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_reals SEC(".maps");
+
+/* One table shared by all CPUs (a flow may be steered to another CPU by RSS
+ * changes), with per-CPU LRU lists so eviction takes no global lock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XJK_L4_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct xjk_l4_flow_key);
+	__type(value, struct xjk_l4_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XJK_L4_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_vip_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_vip_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XJK_L4_MAX_REALS);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_real_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_real_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_counters SEC(".maps");
+
+/* ifindex -> ifindex, for backends behind an interface other than the ingress one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XJK_L4_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_tx_ports SEC(".maps");
+
+struct pkt {
+	struct xjk_l4_flow_key flow;
+	void *l4;
+	__u32 len;
+};
+
+static __always_inline int verdict(enum xjk_l4_reason reason, int action)
+{
+	__u32 zero = 0;
+	__u64 *counts = bpf_map_lookup_elem(&xjk_counters, &zero);
+
+	if (counts)
+		counts[reason]++;
+	return action;
+}
+
+static __always_inline void count_info(enum xjk_l4_reason reason)
+{
+	verdict(reason, 0);
+}
+
+/* Not a cryptographic hash: an xor-multiply-rotate pass over the 5-tuple and a
+ * murmur-style finaliser, so nearby ports spread over the whole ring. */
+static __always_inline __u32 flow_hash(const struct xjk_l4_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = XJK_L4_HASH_SEED;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*k) / sizeof(__u32)); i++) {
+		h ^= w[i];
+		h *= 0x9e3779b1u;
+		h = (h << 13) | (h >> 19);
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Fills p->flow addresses and proto, sets p->l4. Returns -1 with *reason set
+ * when the packet is not ours to balance. */
+static __always_inline int parse_ipv4(void *data, void *end, struct pkt *p, int *reason)
+{
+	struct iphdr *ip = data;
+
+	if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5) {
+		*reason = XJK_L4_pass_malformed;
+		return -1;
+	}
+	/* ihl is 4 bits: the options (up to 40 bytes) are skipped, not rejected */
+	__u32 hlen = ip->ihl * 4;
+	if (data + hlen > end) {
+		*reason = XJK_L4_pass_malformed;
+		return -1;
+	}
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP) {
+		*reason = XJK_L4_pass_not_vip;
+		return -1;
+	}
+	if (ip->frag_off & bpf_htons(IPV4_FRAG_MASK)) {
+		*reason = XJK_L4_pass_fragment;
+		return -1;
+	}
+	p->flow.family = XJK_L4_FAMILY_V4;
+	p->flow.proto = ip->protocol;
+	p->flow.src[0] = ip->saddr;
+	p->flow.dst[0] = ip->daddr;
+	p->l4 = data + hlen;
+	return 0;
+}
+
+static __always_inline int parse_ipv6(void *data, void *end, struct pkt *p, int *reason)
+{
+	struct ipv6hdr *ip6 = data;
+
+	if ((void *)(ip6 + 1) > end || ip6->version != 6) {
+		*reason = XJK_L4_pass_malformed;
+		return -1;
+	}
+	__u8 next = ip6->nexthdr;
+	void *cur = ip6 + 1;
+
+#pragma unroll
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS)
+			break;
+		__u8 *ext = cur;
+		if ((void *)(ext + 2) > end) {
+			*reason = XJK_L4_pass_malformed;
+			return -1;
+		}
+		next = ext[0];
+		cur += (ext[1] + 1) * 8;
+	}
+	if (next == IPPROTO_FRAGMENT) {
+		*reason = XJK_L4_pass_fragment;
+		return -1;
+	}
+	if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
+		*reason = XJK_L4_pass_ext_hdr;
+		return -1;
+	}
+	if (next != IPPROTO_TCP && next != IPPROTO_UDP) {
+		*reason = XJK_L4_pass_not_vip;
+		return -1;
+	}
+	p->flow.family = XJK_L4_FAMILY_V6;
+	p->flow.proto = next;
+	__builtin_memcpy(p->flow.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->flow.dst, &ip6->daddr, 16);
+	p->l4 = cur;
+	return 0;
+}
+
+/* A connection-table hit: the flow's backend and VIP, or 0. Only flows to a
+ * VIP are ever inserted, so a hit also proves the packet is to a VIP. */
+static __always_inline __u32 flow_lookup(const struct pkt *p, __u32 *vip_index)
+{
+	struct xjk_l4_flow *f = bpf_map_lookup_elem(&xjk_flows, &p->flow);
+
+	if (!f)
+		return 0;
+	if (p->flow.proto == IPPROTO_UDP) {
+		/* UDP has no end-of-flow signal: idle entries are re-hashed */
+		__u64 now = bpf_ktime_get_ns();
+		if (now - f->atime_ns >= XJK_L4_UDP_IDLE_NS)
+			return 0;
+		f->atime_ns = now;
+	}
+	*vip_index = f->vip;
+	return f->real;
+}
+
+/* A new flow: the VIP's Maglev ring chooses, the table remembers. */
+static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_vip_meta *vip)
+{
+	__u32 m = vip->ring_size;
+	if (m == 0 || m > XJK_L4_RING_STRIDE)
+		return 0;
+	__u32 slot = vip->index * XJK_L4_RING_STRIDE + flow_hash(&p->flow) % m;
+	__u32 *real = bpf_map_lookup_elem(&xjk_ring, &slot);
+	if (!real || *real == 0)
+		return 0;
+
+	struct xjk_l4_flow f = {.real = *real, .vip = vip->index};
+	if (p->flow.proto == IPPROTO_UDP)
+		f.atime_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&xjk_flows, &p->flow, &f, BPF_ANY))
+		count_info(XJK_L4_lru_full);
+	return f.real;
+}
+
+static __always_inline void count_traffic(__u32 vip_index, __u32 real, __u32 len, int is_new)
+{
+	struct xjk_l4_vip_stats *vs = bpf_map_lookup_elem(&xjk_vip_stats, &vip_index);
+	if (vs) {
+		vs->packets++;
+		vs->bytes += len;
+		vs->new_flows += is_new;
+	}
+	struct xjk_l4_real_stats *rs = bpf_map_lookup_elem(&xjk_real_stats, &real);
+	if (rs) {
+		rs->packets++;
+		rs->bytes += len;
+	}
+}
+
+SEC("xdp")
+int xjk_xdp_lb(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct pkt p = {};
+	int reason;
+
+	if ((void *)(eth + 1) > end)
+		return verdict(XJK_L4_pass_malformed, XDP_PASS);
+	__be16 proto = eth->h_proto;
+	void *l3 = eth + 1;
+
+#pragma unroll
+	for (int i = 0; i < VLAN_MAX_DEPTH; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		struct vlan_hdr *vh = l3;
+		if ((void *)(vh + 1) > end)
+			return verdict(XJK_L4_pass_malformed, XDP_PASS);
+		proto = vh->proto;
+		l3 = vh + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		if (parse_ipv4(l3, end, &p, &reason))
+			return verdict(reason, XDP_PASS);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		if (parse_ipv6(l3, end, &p, &reason))
+			return verdict(reason, XDP_PASS);
+	} else {
+		return verdict(XJK_L4_pass_not_ip, XDP_PASS);
+	}
+
+	/* Both TCP and UDP start with the two ports. */
+	__be16 *ports = p.l4;
+	if ((void *)(ports + 2) > end)
+		return verdict(XJK_L4_pass_malformed, XDP_PASS);
+	p.flow.sport = ports[0];
+	p.flow.dport = ports[1];
+
+	__u32 port = bpf_ntohs(p.flow.dport);
+	struct xjk_l4_port *vp = bpf_map_lookup_elem(&xjk_vip_ports, &port);
+	if (!vp || !(p.flow.proto == IPPROTO_TCP ? vp->tcp_vips : vp->udp_vips))
+		return verdict(XJK_L4_pass_not_vip, XDP_PASS);
+
+	/* Malformed packets to a VIP port are dropped, never routed: the port is
+	 * ours on every VIP address, whatever the stack would do with them. */
+	int syn = 0;
+	if (p.flow.proto == IPPROTO_TCP) {
+		struct tcphdr *th = p.l4;
+		if ((void *)(th + 1) > end || th->doff < 5)
+			goto truncated;
+		syn = th->syn && !th->ack;
+	} else if ((void *)((struct udphdr *)p.l4 + 1) > end) {
+		goto truncated;
+	}
+
+	/* SYNs always ask the ring, so a retried handshake follows ring changes. */
+	__u32 vip_index = 0, real = syn ? 0 : flow_lookup(&p, &vip_index);
+	int is_new = !real;
+	if (real) {
+		count_info(XJK_L4_lru_hit);
+	} else {
+		struct xjk_l4_vip_key vk = {
+			.port = p.flow.dport, .proto = p.flow.proto, .family = p.flow.family};
+		__builtin_memcpy(vk.addr, p.flow.dst, sizeof(vk.addr));
+		struct xjk_l4_vip_meta *vip = bpf_map_lookup_elem(&xjk_vips, &vk);
+		if (!vip)
+			return verdict(XJK_L4_pass_not_vip, XDP_PASS);
+		count_info(syn || p.flow.proto == IPPROTO_UDP ? XJK_L4_lru_miss_syn
+							      : XJK_L4_lru_miss_other);
+		vip_index = vip->index;
+		real = ring_pick(&p, vip);
+	}
+	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
+	if (!r)
+		return verdict(XJK_L4_drop_no_real, XDP_DROP);
+	if (!(r->flags & XJK_L4_REAL_F_RESOLVED))
+		return verdict(XJK_L4_drop_unresolved, XDP_DROP);
+
+	count_traffic(vip_index, real, (__u32)(end - data), is_new);
+	__builtin_memcpy(eth->h_dest, r->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, r->smac, ETH_ALEN);
+	if (r->ifindex == ctx->ingress_ifindex)
+		return verdict(XJK_L4_tx, XDP_TX);
+	int act = bpf_redirect_map(&xjk_tx_ports, r->ifindex, XDP_DROP);
+	return verdict(act == XDP_REDIRECT ? XJK_L4_redirect : XJK_L4_drop_redirect, act);
+truncated:
+	return verdict(XJK_L4_drop_truncated, XDP_DROP);
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,135 @@
+/* xjk_bpf.h: the one header of BPF map keys and values shared by the BPF
+ * programs (bpf/) and the agent and tools. Fixed-width types only, explicit
+ * padding, and layout assertions, so the two sides cannot drift apart.
+ * One section per BPF program; add new sections at the end. */
+#ifndef XJK_BPF_H
+#define XJK_BPF_H
+
+#include <linux/types.h>
+
+#define XJK_BPF_ASSERT_SIZE(type, size)                                                            \
+	_Static_assert(sizeof(type) == (size), #type " layout is part of the BPF ABI")
+#define XJK_BPF_ASSERT_OFF(type, field, off)                                                       \
+	_Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " moved")
+
+/* Where the agent and xjkctl pin every xjk map (one flat directory). */
+#define XJK_BPF_PIN_DIR "/sys/fs/bpf/xjk"
+
+/* ------------------------------------------------------------------------
+ * Section: XDP L4 balancer (bpf/xjk_xdp.bpf.c, agent/l4.c, docs/maps.md)
+ * ------------------------------------------------------------------------ */
+
+/* Capacities, sized for a 2-core, 24 GiB machine (docs/maps.md). */
+#define XJK_L4_MAX_VIPS	   64
+#define XJK_L4_MAX_REALS   4096	 /* real 0 is reserved: "no backend" */
+#define XJK_L4_RING_STRIDE 65537 /* largest ring size; a VIP owns stride slots */
+#define XJK_L4_MAX_FLOWS   1048576
+#define XJK_L4_MAX_IFACES  64
+#define XJK_L4_UDP_IDLE_NS (30ULL * 1000000000ULL) /* UDP flow entries expire */
+#define XJK_L4_HASH_SEED   0x786a6b31u		   /* fixed: every node must hash flows alike */
+
+#define XJK_L4_FAMILY_V4 4
+#define XJK_L4_FAMILY_V6 6
+
+/* An IPv4 address sits in addr[0]; addr[1..3] stay zero. Addresses and ports
+ * are in network byte order. */
+struct xjk_l4_vip_key {
+	__u32 addr[4];
+	__u16 port;
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XJK_L4_FAMILY_V4 or _V6 */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_vip_key, 20);
+XJK_BPF_ASSERT_OFF(struct xjk_l4_vip_key, port, 16);
+
+struct xjk_l4_vip_meta {
+	__u32 index;	 /* VIP number: ring base index * XJK_L4_RING_STRIDE, stats slot */
+	__u32 ring_size; /* prime M <= XJK_L4_RING_STRIDE; 0 while not programmed */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_vip_meta, 8);
+
+#define XJK_L4_REAL_F_RESOLVED 1 /* next-hop MAC and egress ifindex are known */
+
+/* A backend reached by L2 direct server return: rewrite MACs, send out ifindex. */
+struct xjk_l4_real {
+	__u32 addr[4];
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 ifindex;
+	__u8 family;
+	__u8 flags; /* XJK_L4_REAL_F_* */
+	__u16 pad;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_real, 36);
+XJK_BPF_ASSERT_OFF(struct xjk_l4_real, ifindex, 28);
+
+struct xjk_l4_flow_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_flow_key, 40);
+
+struct xjk_l4_flow {
+	__u32 real;
+	__u32 vip;	/* VIP index: a table hit needs no VIP lookup */
+	__u64 atime_ns; /* last packet, kept for UDP only (bpf_ktime_get_ns) */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_flow, 16);
+
+/* How many VIPs listen on a port (index: port in host order), per protocol:
+ * lets traffic to other ports pass after one array read. */
+struct xjk_l4_port {
+	__u16 tcp_vips;
+	__u16 udp_vips;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_port, 4);
+
+struct xjk_l4_vip_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows; /* packets that went through the ring */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_vip_stats, 24);
+
+struct xjk_l4_real_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_real_stats, 16);
+
+/* Every verdict the program reaches, counted once per packet. X-macro so the
+ * enum, the BTF-named struct fields and xjkctl's names stay in one place. */
+#define XJK_L4_REASONS(X)                                                                          \
+	X(tx)		   /* forwarded out of the ingress interface */                            \
+	X(redirect)	   /* forwarded through the devmap to another interface */                 \
+	X(pass_not_ip)	   /* not IPv4/IPv6 (ARP, LLDP, ...) */                                    \
+	X(pass_malformed)  /* bad or truncated Ethernet/IP header: the stack decides */            \
+	X(pass_not_vip)	   /* IP traffic not addressed to a configured VIP:port/proto */           \
+	X(pass_fragment)   /* IPv4 fragment or IPv6 fragment header: no ports to hash */           \
+	X(pass_ext_hdr)	   /* IPv6 extension header chain longer than we walk */                   \
+	X(drop_truncated)  /* to a VIP, but the TCP/UDP header is cut short */                     \
+	X(drop_no_real)	   /* VIP ring not programmed or slot empty (no backend up) */             \
+	X(drop_unresolved) /* chosen backend has no next-hop MAC yet */                            \
+	X(drop_redirect)   /* devmap redirect refused */                                           \
+	X(lru_hit)	   /* informational: flow found in the connection table */                 \
+	X(lru_miss_syn)	   /* informational: new TCP connection or UDP flow */                     \
+	X(lru_miss_other)  /* informational: non-SYN without entry (LRU evicted, peer LB) */       \
+	X(lru_full)	   /* informational: connection table update failed */
+
+#define XJK_L4_REASON_ENUM(name) XJK_L4_##name,
+enum xjk_l4_reason { XJK_L4_REASONS(XJK_L4_REASON_ENUM) XJK_L4_NR_REASONS };
+#undef XJK_L4_REASON_ENUM
+
+#define XJK_L4_REASON_FIELD(name) __u64 name;
+struct xjk_l4_counters {
+	XJK_L4_REASONS(XJK_L4_REASON_FIELD)
+};
+#undef XJK_L4_REASON_FIELD
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_counters, XJK_L4_NR_REASONS * sizeof(__u64));
+
+#endif
