@@ -62,6 +62,17 @@ static void test_seed_example(void **state)
 	xjk_config_free(&cfg);
 }
 
+/* The commented default that gets installed as /etc/xjk/xjk.conf. */
+static void test_installed_default(void **state)
+{
+	(void)state;
+	assert_int_equal(xjk_config_load("conf/xjk.conf", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.listens[0].text, "0.0.0.0:80");
+	assert_string_equal(mapped("/examples/x"), "ajp13");
+	assert_int_equal(cfg.workers.backends[0].port, 8009);
+	xjk_config_free(&cfg);
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -299,6 +310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seed_example, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_installed_default, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_syntax, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_include_and_server_root, fx_setup,
