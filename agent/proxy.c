@@ -1,0 +1,107 @@
+/* proxy.c: sets up one event-loop thread's data path: its own SO_REUSEPORT
+ * listening sockets (the kernel spreads connections over the threads), its
+ * connection pools, and the access log buffer. */
+#include "proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static void on_listener(struct xjk_io *io, uint32_t events)
+{
+	(void)events;
+	xjk_client_accept(container_of(io, struct xjk_listener, io));
+}
+
+static void on_tick(struct xjk_timer *t)
+{
+	struct xjk_proxy *px = container_of(t, struct xjk_proxy, tick);
+	xjk_access_flush(px);
+	xjk_timer_arm(px->loop, &px->tick, 1000);
+}
+
+static int open_listener(const struct xjk_listen *l)
+{
+	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) < 0 || listen(fd, 4096) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
+		    const struct xjk_config *cfg)
+{
+	memset(px, 0, sizeof(*px));
+	px->id = id;
+	px->loop = loop;
+	px->cfg = cfg;
+	px->access_fd = -1;
+	px->pools = calloc((size_t)cfg->workers.n_backends + 1, sizeof(*px->pools));
+	px->listeners = calloc((size_t)cfg->n_listens + 1, sizeof(*px->listeners));
+	if (!px->pools || !px->listeners)
+		return -ENOMEM;
+	int threads = cfg->threads > 0 ? cfg->threads : 1;
+	for (int i = 0; i < cfg->workers.n_backends; i++) {
+		int size = cfg->workers.backends[i].pool_size;
+		if (size <= 0)
+			size = XJK_POOL_SIZE_DEFAULT;
+		px->pools[i].limit = (size + threads - 1) / threads;
+	}
+	if (cfg->access_log) {
+		px->access_fd =
+			open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (px->access_fd < 0)
+			return -errno;
+	}
+	for (int i = 0; i < cfg->n_listens; i++) {
+		struct xjk_listener *l = &px->listeners[i];
+		int fd = open_listener(&cfg->listens[i]);
+		if (fd < 0) {
+			xjk_error("%s:%d: cannot listen on %s: %s", cfg->listens[i].file,
+				  cfg->listens[i].line, cfg->listens[i].text, strerror(-fd));
+			return fd;
+		}
+		l->io.fd = fd;
+		l->io.fn = on_listener;
+		l->px = px;
+		l->conf = &cfg->listens[i];
+		px->n_listeners++;
+		int rc = xjk_loop_watch(loop, &l->io, EPOLLIN);
+		if (rc < 0)
+			return rc;
+	}
+	px->tick.fn = on_tick;
+	xjk_timer_arm(loop, &px->tick, 1000);
+	return 0;
+}
+
+void xjk_proxy_stop(struct xjk_proxy *px)
+{
+	for (int i = 0; i < px->n_listeners; i++) {
+		xjk_loop_unwatch(&px->listeners[i].io);
+		close(px->listeners[i].io.fd);
+	}
+	px->n_listeners = 0;
+	xjk_access_flush(px);
+	if (px->access_fd >= 0)
+		close(px->access_fd);
+	xjk_buf_free(&px->access);
+	free(px->listeners);
+	px->listeners = NULL;
+}

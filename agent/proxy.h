@@ -1,0 +1,100 @@
+/* proxy.h: the HTTP/1.1 → AJP13 data path of one event-loop thread.
+ *
+ * A client connection (client.c) reads requests, maps them to a worker and
+ * runs one exchange at a time with an upstream connection (upstream.c) taken
+ * from the thread's pool for the chosen backend. Nothing here is shared
+ * between threads except the read-only configuration and worker state. */
+#ifndef XJK_PROXY_H
+#define XJK_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ajp.h"
+#include "buf.h"
+#include "config.h"
+#include "evloop.h"
+#include "http.h"
+
+/* connection_pool_size when unset: mod_jk's default is httpd's thread count
+ * per process; xjkd is one process serving every client, so it allows more. */
+#define XJK_POOL_SIZE_DEFAULT 512
+
+struct xjk_client;
+struct xjk_upstream;
+
+struct xjk_pool {
+	struct xjk_upstream *idle; /* LIFO: the warmest connection first */
+	int n_idle;
+	int n_open;
+	int limit; /* this thread's share of connection_pool_size */
+};
+
+struct xjk_listener {
+	struct xjk_io io;
+	struct xjk_proxy *px;
+	const struct xjk_listen *conf;
+};
+
+struct xjk_proxy {
+	int id;
+	struct xjk_loop *loop;
+	const struct xjk_config *cfg;
+	struct xjk_listener *listeners;
+	int n_listeners;
+	struct xjk_pool *pools; /* one per backend */
+	struct xjk_buf access;	/* access log lines not yet written */
+	int access_fd;
+	struct xjk_timer tick; /* once a second: access log flush */
+	uint64_t n_clients;
+};
+
+/* One upstream (backend) connection speaking AJP13. */
+struct xjk_upstream {
+	struct xjk_io io;
+	struct xjk_proxy *px;
+	int backend;
+	struct xjk_buf in, out;
+	struct xjk_client *owner; /* the client whose exchange runs here, NULL when idle */
+	struct xjk_upstream *next_idle;
+	struct xjk_timer timer;
+	uint64_t idle_since;
+	unsigned n_exchanges;
+	bool connecting, cping, readable, writable;
+	bool idle; /* linked in the pool's idle list */
+};
+
+/* Opens this thread's listening sockets (SO_REUSEPORT) and pools. */
+int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
+		    const struct xjk_config *cfg);
+void xjk_proxy_stop(struct xjk_proxy *px);
+
+/* upstream.c */
+/* Takes an idle connection to BACKEND or opens one; NULL with errno set when
+ * the pool is full (EBUSY) or the socket cannot be created. */
+struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend);
+/* Returns a connection whose exchange ended cleanly, or closes it. */
+void xjk_upstream_release(struct xjk_upstream *up, bool reusable);
+void xjk_upstream_close(struct xjk_upstream *up);
+/* Reads at most one socket buffer's worth into up->in: 1 when bytes arrived,
+ * 0 when none are waiting, -1 on EOF or error. */
+int xjk_upstream_read(struct xjk_upstream *up);
+/* Sends whatever is queued in up->out; 0, or -1 when the connection failed. */
+int xjk_upstream_flush(struct xjk_upstream *up);
+/* A pooled connection about to be reused needs a CPing first (ping_mode P). */
+bool xjk_upstream_needs_cping(const struct xjk_upstream *up);
+void xjk_upstream_start_cping(struct xjk_upstream *up);
+
+/* client.c: the upstream side calls back into the client that owns it. */
+void xjk_client_accept(struct xjk_listener *l);
+/* The upstream is connected (and answered CPing when asked): send the request. */
+void xjk_client_upstream_ready(struct xjk_client *c);
+/* Bytes arrived on the upstream, or it can take more. */
+void xjk_client_upstream_io(struct xjk_client *c);
+/* The upstream failed: connect error, reset, timeout. */
+void xjk_client_upstream_failed(struct xjk_client *c, int cause, const char *detail);
+
+void xjk_access_flush(struct xjk_proxy *px);
+
+#endif
