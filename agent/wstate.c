@@ -202,7 +202,10 @@ void xjk_wstate_set_down(int backend, bool down, enum xjk_cause cause, const cha
 	if (down)
 		transition(backend, XJK_STATE_ERR, atomic_load(&b->activation), cause, detail);
 	else if (is_error_state(state))
-		transition(backend, XJK_STATE_ERR_REC, atomic_load(&b->activation), cause, detail);
+		/* A passing health check proved the backend answers; other sources
+		 * only say it may be back, so a probe request decides. */
+		transition(backend, cause == XJK_CAUSE_HEALTH ? XJK_STATE_OK : XJK_STATE_ERR_REC,
+			   atomic_load(&b->activation), cause, detail);
 	pthread_mutex_unlock(&ws.lock);
 }
 

@@ -45,7 +45,8 @@ enum xjk_activation xjk_wstate_activation(int backend);
 /* Passive reports from the data path, and active ones from checks. */
 void xjk_wstate_report(int backend, enum xjk_cause cause, const char *detail);
 void xjk_wstate_set_activation(int backend, enum xjk_activation activation, enum xjk_cause cause);
-/* Marks a backend down (ERR) or lets it recover (ERR/REC) for an external reason. */
+/* Marks a backend down (ERR) or back: OK when a health check passed, ERR/REC
+ * (the next request probes it) for any other cause. */
 void xjk_wstate_set_down(int backend, bool down, enum xjk_cause cause, const char *detail);
 /* Recovery of ERR members whose recover_time has passed; call about once a second. */
 void xjk_wstate_maintain(uint64_t now_ms);
