@@ -17,7 +17,7 @@ lab_seed_tomcats() {
 }
 
 # Writes the seed's xjk.conf tree into DIR. Only two things change: the Nth
-# "worker.X.host=localhost" becomes node tN's address, and the listener is the
+# "worker.X.host=localhost" (the seed has a no-break space after it) becomes node tN's address, and the listener is the
 # lb's address, port PORT (default 80).
 lab_seed_conf() {
 	local dir=$1 port=${2:-80} src=$XJK_ROOT/conf/examples/seed wp ips="" i
@@ -32,7 +32,7 @@ lab_seed_conf() {
 	find "$dir" -name workers.properties | while read -r wp; do
 		awk -v ips="$ips" '
 			BEGIN { n = split(ips, ip, " "); k = 0 }
-			/^[ \t]*worker\.[^.=]+\.host[ \t]*=[ \t]*localhost([ \t#]|$)/ && k < n {
+			/^[ \t]*worker\.[^=]+\.host[ \t]*=[ \t]*localhost([^A-Za-z0-9._-]|$)/ && k < n {
 				sub(/localhost/, ip[++k])
 			}
 			{ print }' "$wp" >"$wp.new" && mv "$wp.new" "$wp" || exit 1
