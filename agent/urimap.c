@@ -212,6 +212,9 @@ static int add_one(struct xjk_urimap *m, const char *uri, const char *spec,
 	r.worker = strdup(name);
 	r.pattern_len = strlen(uri);
 	r.wildcard = strpbrk(uri, "*?") != NULL;
+	r.head_len = strcspn(uri, "*?");
+	const char *star = strrchr(uri, '*');
+	r.tail_len = star && !strchr(star, '?') ? strlen(star + 1) : 0;
 	for (const char *c = uri; *c; c++)
 		r.slashes += *c == '/';
 	int rc = !r.pattern || !r.worker || parse_extensions(&r, &pend, &save) || grow(m);
@@ -373,18 +376,24 @@ bool xjk_urimap_wildcard_match(const char *p, const char *s)
 	return !*p;
 }
 
-static bool rule_matches(const struct xjk_mount *r, const char *path)
+static bool rule_matches(const struct xjk_mount *r, const char *path, size_t len)
 {
-	return r->wildcard ? xjk_urimap_wildcard_match(r->pattern, path)
-			   : !strcmp(r->pattern, path);
+	if (!r->wildcard)
+		return len == r->pattern_len && !memcmp(r->pattern, path, len);
+	if (len < r->head_len + r->tail_len || memcmp(r->pattern, path, r->head_len) ||
+	    memcmp(r->pattern + r->pattern_len - r->tail_len, path + len - r->tail_len,
+		   r->tail_len))
+		return false;
+	return xjk_urimap_wildcard_match(r->pattern + r->head_len, path + r->head_len);
 }
 
 const struct xjk_mount *xjk_urimap_match(const struct xjk_urimap *m, const char *path)
 {
 	const struct xjk_mount *win = NULL;
+	size_t len = strlen(path);
 	for (int i = 0; i < m->n && !win; i++) {
 		const struct xjk_mount *r = &m->rules[i];
-		if (!r->disabled && !r->exclude && rule_matches(r, path))
+		if (!r->disabled && !r->exclude && rule_matches(r, path, len))
 			win = r;
 	}
 	if (!win)
@@ -396,7 +405,7 @@ const struct xjk_mount *xjk_urimap_match(const struct xjk_urimap *m, const char 
 			continue;
 		if (strcmp(r->worker, win->worker) && strcmp(r->worker, "*"))
 			continue;
-		if (rule_matches(r, path))
+		if (rule_matches(r, path, len))
 			return NULL;
 	}
 	return win;

@@ -40,7 +40,11 @@ struct xjk_mount {
 	char *pattern; /* without modifiers; owned */
 	size_t pattern_len;
 	int slashes;
-	bool wildcard;		   /* contains '*' or '?'; otherwise an exact match */
+	bool wildcard; /* contains '*' or '?'; otherwise an exact match */
+	/* Literal characters before the first wildcard and after the last '*'
+	 * (0 if a '?' follows it): cheap rejections before the full match. */
+	size_t head_len;
+	size_t tail_len;
 	bool disabled;		   /* '-' modifier */
 	bool exclude;		   /* '!' modifier or JkUnMount */
 	char *worker;		   /* name as written ("*" allowed for exclusions); owned */
