@@ -96,36 +96,48 @@ _Static_assert(sizeof(ajp_methods) / sizeof(ajp_methods[0]) == 27, "AJP13 has 27
 
 #define AJP_METHOD_OPTIONS 1
 
+/* Length of the longest prefix of p[0..n) without a byte below min or DEL,
+ * testing 8 bytes at a time: header values and targets are most of a head. */
+static size_t span_above(const char *p, size_t n, unsigned char min)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, p + i, 8);
+		del = x ^ (ones * 0x7f);
+		/* "Has a byte below min" and "has a zero byte" (after the DEL xor),
+		 * both exact as existence tests for min <= 0x80. */
+		if (((x - ones * min) & ~x & highs) | ((del - ones) & ~del & highs))
+			break;
+	}
+	while (i < n && (unsigned char)p[i] >= min && p[i] != 0x7f)
+		i++;
+	return i;
+}
+
 /* HT, SP, VCHAR and obs-text: what a field value (or chunk extension) may hold. */
 static bool value_char(unsigned char c)
 {
 	return c == '\t' || (c >= ' ' && c != 0x7f);
 }
 
-/* Visible characters (obs-text included): what a request-target may hold. */
-static bool target_char(unsigned char c)
-{
-	return c > ' ' && c != 0x7f;
-}
-
 /* RFC 3986 host [":" port]: unreserved, pct-encoded, sub-delims, ':' and the
  * brackets of an IP literal. Anything else in a host could smuggle a path or
  * userinfo into what the backend sees as the server name. */
+static const bool host_chars[256] = {
+	['!'] = 1, ['$' ... '.'] = 1, ['0' ... ';'] = 1, ['='] = 1, ['A' ... '['] = 1,
+	[']'] = 1, ['_'] = 1,	      ['a' ... 'z'] = 1, ['~'] = 1,
+};
+
 static bool host_valid(struct xjk_str h)
 {
-	for (uint32_t i = 0; i < h.len; i++) {
-		unsigned char c = h.p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      (c && strchr("-._~%!$&'()*+,;=:[]", c))))
+	for (uint32_t i = 0; i < h.len; i++)
+		if (!host_chars[(unsigned char)h.p[i]])
 			return false;
-	}
 	return true;
-}
-
-bool xjk_str_caseeq(struct xjk_str s, const char *lit)
-{
-	return s.p && strlen(lit) == s.len && !strncasecmp(s.p, lit, s.len);
 }
 
 static struct xjk_str slice(const char *p, size_t len)
@@ -250,8 +262,7 @@ static int parse_request_line(const char *l, size_t n, struct xjk_http_request *
 	req->method = slice(l, i);
 	req->method_code = method_code(req->method);
 	t = ++i;
-	while (i < n && target_char(l[i]))
-		i++;
+	i += span_above(l + i, n - i, '!');
 	if (i == t || i == n || l[i] != ' ')
 		return 400;
 	req->target = slice(l + t, i - t);
@@ -368,8 +379,8 @@ static int parse_header_line(const char *l, size_t n, struct xjk_http_header *h)
 		v++;
 	while (end > v && (l[end - 1] == ' ' || l[end - 1] == '\t'))
 		end--;
-	for (size_t j = v; j < end; j++)
-		if (!value_char(l[j]))
+	for (size_t j = v; (j += span_above(l + j, end - j, ' ')) < end; j++)
+		if (l[j] != '\t')
 			return 400;
 	h->value = slice(l + v, end - v);
 	return 0;

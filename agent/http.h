@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* A slice of someone else's bytes; not NUL-terminated. p == NULL means absent. */
@@ -59,8 +60,23 @@ int xjk_http_parse_request(const char *buf, size_t len, const struct xjk_http_li
 /* First header called name (case-insensitive), or NULL. */
 const struct xjk_http_header *xjk_http_find(const struct xjk_http_request *req, const char *name);
 
-/* True when s equals the C string lit, ignoring ASCII case. */
-bool xjk_str_caseeq(struct xjk_str s, const char *lit);
+/* True when s equals the C string lit, ignoring ASCII case. Inline so that
+ * strlen(lit) folds and most calls end at the length test: header names are
+ * compared on every request. */
+static inline bool xjk_str_caseeq(struct xjk_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (!s.p || n != s.len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];
+
+		if (a != b && ((a | 0x20) != (b | 0x20) || (a | 0x20) < 'a' || (a | 0x20) > 'z'))
+			return false;
+	}
+	return true;
+}
 
 /* Standard reason phrase (RFC 9110), or "" for a status it does not know. */
 const char *xjk_http_reason(int status);

@@ -13,6 +13,9 @@
 
 #define MAX_HEADERS 16
 
+/* The rest of a request line and a Host header, for building heads. */
+#define H11 " HTTP/1.1\r\nHost: h\r\n"
+
 static const struct xjk_http_limits limits = {.max_head = 1024, .max_headers = MAX_HEADERS};
 static struct xjk_http_header hdrs[MAX_HEADERS];
 
@@ -248,6 +251,50 @@ static void test_header_values(void **state)
 	assert_str(req.headers[3].value, "\xc3\xa9");
 }
 
+/* Builds prefix, 40 bytes of 'v' with c at pos, suffix into buf; returns the length. */
+static size_t with_byte_at(char *buf, const char *prefix, size_t pos, char c, const char *suffix)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(buf, prefix, n);
+	memset(buf + n, 'v', 40);
+	buf[n + pos] = c;
+	memcpy(buf + n + 40, suffix, strlen(suffix));
+	return n + 40 + strlen(suffix);
+}
+
+/* Control bytes are found wherever they sit in long values and targets (the
+ * scan tests 8 bytes at a time); HT and obs-text pass anywhere in a value. */
+static void test_byte_positions(void **state)
+{
+	static const char bad[] = {0x00, 0x01, 0x08, 0x0b, 0x1f, 0x7f, '\r'};
+	static const char good[] = {'\t', ' ', (char)0x80, (char)0xff};
+	char buf[256];
+	struct xjk_http_request req;
+	int status;
+	size_t n;
+
+	(void)state;
+	for (size_t pos = 0; pos < 40; pos++) {
+		for (size_t b = 0; b < sizeof(bad); b++) {
+			n = with_byte_at(buf, "GET /" H11 "X: v", pos, bad[b], "v\r\n\r\n");
+			assert_int_equal(parse_n(buf, n, &req, &status), -1);
+			assert_int_equal(status, 400);
+			n = with_byte_at(buf, "GET /", pos, bad[b], H11 "\r\n");
+			assert_int_equal(parse_n(buf, n, &req, &status), -1);
+			assert_int_equal(status, 400);
+		}
+		for (size_t g = 0; g < sizeof(good); g++) {
+			n = with_byte_at(buf, "GET /" H11 "X: v", pos, good[g], "v\r\n\r\n");
+			assert_int_equal(parse_n(buf, n, &req, &status), 1);
+			assert_int_equal(req.headers[1].value.len, 42);
+		}
+		n = with_byte_at(buf, "GET /", pos, (char)0x80, H11 "\r\n");
+		assert_int_equal(parse_n(buf, n, &req, &status), 1);
+		assert_int_equal(req.path.len, 41);
+	}
+}
+
 static void test_find(void **state)
 {
 	struct xjk_http_request req;
@@ -343,8 +390,6 @@ static void test_reject(void **state)
 		"reject " name, test_reject, NULL, NULL,                                           \
 			&(struct reject_case){text, sizeof(text) - 1, code},                       \
 	}
-
-#define H11 " HTTP/1.1\r\nHost: h\r\n"
 
 /* Valid bodies, each decoded at every split point and in pieces of every size. */
 static const struct {
@@ -584,6 +629,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_leading_empty_lines),
 	cmocka_unit_test(test_lf_only),
 	cmocka_unit_test(test_header_values),
+	cmocka_unit_test(test_byte_positions),
 	cmocka_unit_test(test_find),
 	cmocka_unit_test(test_every_split),
 	cmocka_unit_test(test_incomplete_over_limit),
