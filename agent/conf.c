@@ -328,6 +328,15 @@ static int h_log_level(struct ctx *c, const struct directive *d, int argc, char 
 	return 0;
 }
 
+/* XjkMembership, XjkMemberWorker, XjkRelay*: parsed in membership_conf.c. */
+static int h_membership(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	char msg[256] = "";
+	if (xjk_membership_directive(&c->cfg->membership, d->name, argc, argv, msg, sizeof(msg)))
+		return cfail(c, "%s: %s", d->name, msg);
+	return 0;
+}
+
 #define CFG(field) offsetof(struct xjk_config, field)
 
 /* JkWorkerProperty takes the rest of the line as one argument (see split_args). */
@@ -360,6 +369,12 @@ static const struct directive directives[] = {
 	{"XjkKeepAliveTimeout", 1, 1, set_int, CFG(keepalive_timeout_ms), 0, 3600000},
 	{"XjkMaxHeaderSize", 1, 1, set_int, CFG(max_header_size), 1024, 1048576},
 	{"XjkMaxHeaders", 1, 1, set_int, CFG(max_headers), 1, 10000},
+	{"XjkMembership", 2, MAX_ARGS, h_membership, 0, 0, 0},
+	{"XjkMemberWorker", 2, 2, h_membership, 0, 0, 0},
+	{"XjkRelayInterface", 1, MAX_ARGS, h_membership, 0, 0, 0},
+	{"XjkRelayListen", 1, 1, h_membership, 0, 0, 0},
+	{"XjkRelayPeer", 1, MAX_ARGS, h_membership, 0, 0, 0},
+	{"XjkRelayRate", 1, 1, h_membership, 0, 0, 0},
 };
 
 static const struct directive *find_directive(const char *name)
@@ -591,6 +606,7 @@ static void set_defaults(struct xjk_config *cfg)
 	cfg->keepalive_timeout_ms = 5000;
 	cfg->max_header_size = 16384;
 	cfg->max_headers = 100;
+	xjk_membership_config_init(&cfg->membership);
 }
 
 static int main_paths(struct xjk_config *cfg, const char *path)
@@ -676,7 +692,8 @@ static int finish(struct ctx *c)
 		if (add_listen(c, "0.0.0.0:80"))
 			return -1;
 	}
-	if (load_workers(c) || load_worker_mounts(c))
+	if (load_workers(c) || load_worker_mounts(c) ||
+	    xjk_membership_config_check(&c->cfg->membership, &c->cfg->workers, c->err, c->errlen))
 		return -1;
 	if (c->cfg->mount_file && load_mount_file(c))
 		return -1;
@@ -711,6 +728,7 @@ void xjk_config_free(struct xjk_config *cfg)
 	free(cfg->mount_file);
 	xjk_workers_free(&cfg->workers);
 	xjk_urimap_free(cfg->urimap);
+	xjk_membership_config_free(&cfg->membership);
 	free(cfg->log_file);
 	free(cfg->access_log);
 	for (int i = 0; i < cfg->n_files; i++)

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "membership.h"
 #include "urimap.h"
 #include "worker.h"
 
@@ -40,6 +41,7 @@ struct xjk_config {
 	int keepalive_timeout_ms; /* XjkKeepAliveTimeout: idle client connection */
 	int max_header_size;	  /* XjkMaxHeaderSize: request head bytes (431) */
 	int max_headers;	  /* XjkMaxHeaders: request header count (431) */
+	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
 
 	/* Every file name the load read, for diagnostics; owned strings that
 	 * xjk_backend.file and friends point into. */
