@@ -167,6 +167,8 @@ bench_compare() {
 	results=$out/results
 	: >"$results"
 	: >"$out/notes"
+	local load
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	lab_up 2 || return 1
 	trap lab_down EXIT
 	lab_seed_tomcats accesslog=false heap=256m || return 1
@@ -201,7 +203,8 @@ bench_compare() {
 		echo "runs in client against \`$path\`. $rounds interleaved rounds (each round starts with the next front"
 		echo "end), $warmup warm-up before every run; medians shown. direct = client -> t1's HTTP connector."
 		echo "Tomcats started in $(lab_tomcat_start_ms t1) and $(lab_tomcat_start_ms t2) ms (access log off, -Xmx256m)."
-		echo "Everything shares the machine's cores, wrk included. Apache + mod_jk reads the seed's"
+		echo "Everything shares the machine's cores, wrk included (load average before the run: $load)."
+		echo "Apache + mod_jk reads the seed's"
 		echo "workers.properties with its no-break spaces turned into plain ones (mod_jk 1.2.48 cannot"
 		echo "resolve \"10.77.x.11<NBSP>\" otherwise); xjkd reads the file unchanged."
 		[ -z "$note" ] || { echo; echo "$note"; }
