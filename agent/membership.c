@@ -98,7 +98,7 @@ static void send_copy(struct xjk_membership *ms, int fd, struct xjk_rate *rate,
 static void forward(struct xjk_membership *ms, const void *buf, size_t len, int from)
 {
 	const struct xjk_membership_config *cfg = ms->cfg;
-	for (int i = 0; ms->n_ports > 1 && i < ms->n_ports; i++)
+	for (int i = 0; i < ms->n_ports; i++)
 		if (i != from)
 			send_copy(ms, ms->ports[i].io.fd, &ms->ports[i].rate, &cfg->group, buf,
 				  len);
