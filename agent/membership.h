@@ -7,7 +7,8 @@
  *   membership_conf.c   the Xjk* directives and the member -> worker mapping
  *   membership_table.c  pure logic with an injected clock: members, echo
  *                       suppression, rate limits
- *   membership.c        sockets on the event loop */
+ *   membership.c        sockets on the event loop
+ *   membership_failover.c  members driving worker states (xjkd only) */
 #ifndef XJK_MEMBERSHIP_H
 #define XJK_MEMBERSHIP_H
 
@@ -168,6 +169,16 @@ bool xjk_membership_accept(const struct xjk_membership_config *mc,
 int xjk_membership_workers(const struct xjk_membership_config *mc,
 			   const struct xjk_workers *workers, const struct xjk_member *m, int *out,
 			   int max);
+
+/* ---- failover control (membership_failover.c) ---- */
+
+struct xjk_config;
+
+/* The xjk_member_fn xjkd uses, with CTX the loaded struct xjk_config: when a
+ * member leaves (expired, shutdown, restarted) the workers it stands for go
+ * down (ERR, cause "membership"); when it joins they may recover (ERR/REC),
+ * and the health checks or a probe request bring them back. */
+void xjk_membership_failover(void *ctx, const struct xjk_member *m, enum xjk_member_event ev);
 
 /* ---- the listener and relay (membership.c) ---- */
 

@@ -11,7 +11,9 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "membership.h"
+#include "wstate.h"
 
 #define DROP 3000
 
@@ -52,10 +54,16 @@ static struct xjk_tribes_beacon shutdown_beacon(int32_t port, uint8_t uid0)
 	return b;
 }
 
+static void update_with(struct xjk_member_table *t, struct xjk_tribes_beacon b, uint64_t now,
+			xjk_member_fn fn, void *ctx)
+{
+	assert_int_equal(xjk_membership_table_update(t, &b, now, fn, ctx), 0);
+}
+
 static void update(struct xjk_member_table *t, struct xjk_tribes_beacon b, uint64_t now,
 		   struct recorder *r)
 {
-	assert_int_equal(xjk_membership_table_update(t, &b, now, record, r), 0);
+	update_with(t, b, now, record, r);
 }
 
 static void test_join_refresh_expire(void **state)
@@ -440,6 +448,40 @@ static void test_workers_mapping(void **state)
 	xjk_membership_config_free(&mc);
 }
 
+/* Members drive worker states through failover control. */
+static void test_failover(void **state)
+{
+	(void)state;
+	struct xjk_config cfg = {0};
+	struct xjk_backend be[3];
+	set_backend(&be[0], "node1", "10.0.0.1");
+	set_backend(&be[1], "node1http", "10.0.0.1");
+	set_backend(&be[2], "node2", "10.0.0.2");
+	cfg.workers = (struct xjk_workers){.backends = be, .n_backends = 3};
+	xjk_membership_config_init(&cfg.membership);
+	assert_int_equal(xjk_wstate_init(&cfg.workers), 0);
+
+	struct xjk_member_table t = {0};
+	update_with(&t, beacon(4000, 1, 0), 0, xjk_membership_failover, &cfg);
+	/* Joining does not touch healthy workers. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(xjk_wstate_state(i), XJK_STATE_OK_IDLE);
+
+	xjk_membership_table_expire(&t, DROP + 1, DROP, xjk_membership_failover, &cfg);
+	assert_int_equal(xjk_wstate_state(0), XJK_STATE_ERR);
+	assert_int_equal(xjk_wstate_state(1), XJK_STATE_ERR);
+	assert_int_equal(xjk_wstate_state(2), XJK_STATE_OK_IDLE);
+
+	/* Back: may recover, a probe or a health check decides. */
+	update_with(&t, beacon(4000, 2, 0), DROP + 10, xjk_membership_failover, &cfg);
+	assert_int_equal(xjk_wstate_state(0), XJK_STATE_ERR_REC);
+	update_with(&t, shutdown_beacon(4000, 2), DROP + 20, xjk_membership_failover, &cfg);
+	assert_int_equal(xjk_wstate_state(0), XJK_STATE_ERR);
+
+	xjk_membership_table_free(&t);
+	xjk_wstate_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_check_needs_membership),
 		cmocka_unit_test(test_accept_filters),
 		cmocka_unit_test(test_workers_mapping),
+		cmocka_unit_test(test_failover),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
