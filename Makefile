@@ -30,8 +30,8 @@ TOOL_SRC  := $(wildcard tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tools/%.c=$(B)/%)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-# BPF_PROG_RUN tests and benchmarks (root): each test_*/bench_* links the other tests/bpf/*.c.
-BPFT_MAIN := $(wildcard tests/bpf/test_*.c tests/bpf/bench_*.c)
+# BPF tests, benchmarks and harnesses (root): each test_/bench_/run_*.c links the other tests/bpf/*.c.
+BPFT_MAIN := $(wildcard tests/bpf/test_*.c tests/bpf/bench_*.c tests/bpf/run_*.c)
 BPFT_LIB  := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%.o,$(filter-out $(BPFT_MAIN),$(wildcard tests/bpf/*.c)))
 BPFT_BIN  := $(BPFT_MAIN:tests/bpf/%.c=$(B)/tests/bpf/%)
 

@@ -98,7 +98,8 @@ struct {
 	__uint(max_entries, XJK_L4_MAX_IFACES);
 	__type(key, __u32);
 	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	/* pinned by the agent (l4_bpf.c): the kernel adds BPF_F_RDONLY_PROG to
+	 * devmaps, so libbpf's by-name reuse would see a mismatch */
 } xjk_tx_ports SEC(".maps");
 
 struct pkt {
