@@ -150,26 +150,19 @@ static struct xjk_str slice(const char *p, size_t len)
  * Returns false when the list is exhausted. */
 static bool list_next(struct xjk_str v, uint32_t *pos, struct xjk_str *elem)
 {
-	uint32_t i = *pos;
+	uint32_t i = *pos, start, end;
 
-	for (;;) {
-		while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
-			i++;
-		if (i == v.len) {
-			*pos = i;
-			return false;
-		}
-		uint32_t start = i, end;
-
-		while (i < v.len && v.p[i] != ',')
-			i++;
-		end = i;
-		while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
-			end--;
-		*pos = i;
-		*elem = slice(v.p + start, end - start);
-		return true;
-	}
+	while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+		i++;
+	start = i;
+	while (i < v.len && v.p[i] != ',')
+		i++;
+	end = i;
+	while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
+		end--;
+	*pos = i;
+	*elem = slice(v.p + start, end - start);
+	return start < v.len;
 }
 
 /* Finds the line starting at pos within the first max bytes. Returns 1 with
