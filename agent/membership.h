@@ -135,13 +135,15 @@ void xjk_membership_table_free(struct xjk_member_table *t);
 /* Recently handled datagrams, by digest: a relayed beacon comes back as an
  * echo (multicast loopback, another relay on the segment), and forwarding it
  * again would loop. Tomcat patches the alive time into every beacon, so two
- * genuine beacons never share a digest. */
-#define XJK_MEMBERSHIP_SEEN_SLOTS  1024
+ * genuine beacons never share a digest. Direct-mapped, so a lookup costs one
+ * slot whatever the rate: a colliding beacon evicts an entry, and the evicted
+ * beacon's echo is then forwarded once more, after which its own echo is
+ * caught. */
+#define XJK_MEMBERSHIP_SEEN_SLOTS  4096 /* a power of two */
 #define XJK_MEMBERSHIP_SEEN_WINDOW 5000 /* ms */
 struct xjk_seen {
 	uint64_t digest[XJK_MEMBERSHIP_SEEN_SLOTS];
-	uint64_t when[XJK_MEMBERSHIP_SEEN_SLOTS];
-	unsigned next;
+	uint64_t when[XJK_MEMBERSHIP_SEEN_SLOTS]; /* 0 = empty */
 };
 /* True when BUF was seen within the window; otherwise records it at NOW. */
 bool xjk_membership_seen(struct xjk_seen *s, const void *buf, size_t len, uint64_t now);

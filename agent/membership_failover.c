@@ -22,8 +22,7 @@ void xjk_membership_failover(void *ctx, const struct xjk_member *m, enum xjk_mem
 		xjk_warn("membership: member %s stands for %d or more workers; only %d follow it",
 			 m->addr, n, n);
 	char detail[96];
-	snprintf(detail, sizeof(detail), "cluster member %s %s", m->addr,
-		 xjk_member_event_name(ev));
+	snprintf(detail, sizeof(detail), "member %s %s", m->addr, xjk_member_event_name(ev));
 	/* A member that joins is only said to be back: recovery and the health
 	 * checks decide when requests go to it again. */
 	for (int i = 0; i < n; i++)

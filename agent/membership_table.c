@@ -144,14 +144,12 @@ static uint64_t digest(const void *buf, size_t len)
 bool xjk_membership_seen(struct xjk_seen *s, const void *buf, size_t len, uint64_t now)
 {
 	uint64_t d = digest(buf, len);
-	for (unsigned i = 0; i < XJK_MEMBERSHIP_SEEN_SLOTS; i++)
-		if (s->when[i] && s->digest[i] == d &&
-		    now - s->when[i] <= XJK_MEMBERSHIP_SEEN_WINDOW)
-			return true;
-	s->digest[s->next] = d;
+	size_t i = d & (XJK_MEMBERSHIP_SEEN_SLOTS - 1);
+	if (s->when[i] && s->digest[i] == d && now - s->when[i] <= XJK_MEMBERSHIP_SEEN_WINDOW)
+		return true;
+	s->digest[i] = d;
 	/* 0 marks an empty slot; a clock at 0 ms is treated as 1. */
-	s->when[s->next] = now ? now : 1;
-	s->next = (s->next + 1) % XJK_MEMBERSHIP_SEEN_SLOTS;
+	s->when[i] = now ? now : 1;
 	return false;
 }
 

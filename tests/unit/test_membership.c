@@ -206,14 +206,19 @@ static void test_seen(void **state)
 	assert_true(xjk_membership_seen(s, "beacon-1", 8, 100 + XJK_MEMBERSHIP_SEEN_WINDOW));
 	assert_false(xjk_membership_seen(s, "beacon-1", 8, 101 + XJK_MEMBERSHIP_SEEN_WINDOW));
 
-	/* A full ring forgets the oldest digest first. */
+	/* Hundreds of beacons in one window (a large cluster, relayed both
+	 * ways) are nearly all remembered despite slot collisions. */
 	char buf[16];
-	for (int i = 0; i < XJK_MEMBERSHIP_SEEN_SLOTS; i++) {
+	int remembered = 0;
+	for (int i = 0; i < 200; i++) {
 		snprintf(buf, sizeof(buf), "fill-%d", i);
-		assert_false(xjk_membership_seen(s, buf, strlen(buf), 20000));
+		xjk_membership_seen(s, buf, strlen(buf), 20000);
 	}
-	assert_false(xjk_membership_seen(s, "beacon-2", 8, 20001));
-	assert_true(xjk_membership_seen(s, "fill-1023", 9, 20001));
+	for (int i = 0; i < 200; i++) {
+		snprintf(buf, sizeof(buf), "fill-%d", i);
+		remembered += xjk_membership_seen(s, buf, strlen(buf), 20001);
+	}
+	assert_true(remembered >= 190);
 	free(s);
 }
 
