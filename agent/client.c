@@ -16,6 +16,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "session.h"
+#include "splice.h"
 #include "urimap.h"
 #include "wstate.h"
 
@@ -96,6 +97,17 @@ static void client_free(void *arg)
 	free(c);
 }
 
+/* Detaches c from its loop and proxy and frees it at the end of the turn;
+ * its socket is the caller's. */
+static void client_forget(struct xjk_client *c)
+{
+	xjk_timer_cancel(c->px->loop, &c->timer);
+	xjk_loop_unwatch(&c->io);
+	c->io.fd = -1;
+	c->px->n_clients--;
+	xjk_loop_defer(c->px->loop, client_free, c);
+}
+
 static void client_close(struct xjk_client *c)
 {
 	if (c->io.fd < 0)
@@ -108,12 +120,9 @@ static void client_close(struct xjk_client *c)
 		xjk_wstate_busy(c->ex.backend, -1);
 	}
 	c->ex.active = false;
-	xjk_timer_cancel(c->px->loop, &c->timer);
-	xjk_loop_unwatch(&c->io);
-	close(c->io.fd);
-	c->io.fd = -1;
-	c->px->n_clients--;
-	xjk_loop_defer(c->px->loop, client_free, c);
+	int fd = c->io.fd;
+	client_forget(c);
+	close(fd);
 }
 
 /* Writes c->out; closes when the connection is done. Returns -1 when closed. */
@@ -337,16 +346,12 @@ static void begin_request(struct xjk_client *c)
 	ex->ref = ex->mount->ref;
 	if (ex->ref.type == XJK_WORKER_LB) {
 		ex->lb = ex->ref.index;
-	} else if (ex->ref.type == XJK_WORKER_AJP13) {
+	} else if (ex->ref.type == XJK_WORKER_AJP13 || ex->ref.type == XJK_WORKER_HTTP) {
 		ex->backend = ex->ref.index;
 	} else {
-		/* status and http workers have their own handlers (later issues). */
+		/* status workers have their own handler (a later issue). */
 		respond_error(c, 501, false);
 		return;
-	}
-	if (c->req.expect_continue && ex->body != BODY_NONE) {
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		xjk_buf_append(&c->out, cont, sizeof(cont) - 1);
 	}
 	ex->replayable = true;
 	start_attempt(c);
@@ -394,6 +399,30 @@ static bool choose_backend(struct xjk_client *c)
 
 static void connect_backend(struct xjk_client *c);
 
+/* An http backend (an HTTP server, not AJP): the connection goes to the
+ * splice module with the bytes read so far (splice.h); the backend answers
+ * Expect: 100-continue itself. */
+static void hand_off(struct xjk_client *c)
+{
+	struct exchange *ex = &c->ex;
+	if (xjk_buf_len(&ex->replay)) {
+		/* An lb mixing ajp13 and http members failed over after AJP
+		 * body packets were sent: those bytes cannot be told apart. */
+		respond_error(c, 502, true);
+		return;
+	}
+	struct xjk_splice_target t = {
+		.lb = ex->lb,
+		.member = ex->member,
+		.backend = ex->backend,
+		.failed = ex->failed,
+		.sticky = !ex->mount->ext.sticky_ignore,
+	};
+	int fd = c->io.fd;
+	client_forget(c);
+	xjk_splice_handoff(c->px, fd, &t, c->head, c->req.head_len, &c->in, &c->out);
+}
+
 static void start_attempt(struct xjk_client *c)
 {
 	struct exchange *ex = &c->ex;
@@ -403,6 +432,14 @@ static void start_attempt(struct xjk_client *c)
 		return;
 	}
 	ex->attempts++;
+	if (c->px->cfg->workers.backends[ex->backend].type == XJK_WORKER_HTTP) {
+		hand_off(c);
+		return;
+	}
+	if (ex->attempts == 1 && c->req.expect_continue && ex->body != BODY_NONE) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		xjk_buf_append(&c->out, cont, sizeof(cont) - 1);
+	}
 	connect_backend(c);
 }
 

@@ -15,6 +15,8 @@
 #include "evloop.h"
 #include "log.h"
 #include "proxy.h"
+#include "routes.h"
+#include "splice.h"
 #include "wstate.h"
 
 struct data_thread {
@@ -161,10 +163,11 @@ int main(int argc, char **argv)
 	ctl.signals.fn = on_signal;
 	if (!ctl.loop || ctl.signals.fd < 0 ||
 	    xjk_loop_watch(ctl.loop, &ctl.signals, EPOLLIN) < 0 ||
-	    xjk_wstate_init(&cfg.workers) < 0) {
+	    xjk_wstate_init(&cfg.workers) < 0 || xjk_routes_init(&cfg.workers) < 0) {
 		xjk_error("cannot initialise: %s", strerror(errno));
 		return 1;
 	}
+	xjk_splice_init(&cfg);
 	int rc = start_threads(&ctl, &cfg);
 	if (rc < 0) {
 		xjk_error("cannot start: %s", strerror(-rc));
@@ -180,6 +183,7 @@ int main(int argc, char **argv)
 		pthread_join(ctl.threads[i].tid, NULL);
 		xjk_proxy_stop(&ctl.threads[i].proxy);
 	}
+	xjk_splice_stop();
 	xjk_info("xjkd stopped");
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "evloop.h"
 #include "lb.h"
 #include "log.h"
+#include "routes.h"
 #include "workers.h"
 
 #define MAX_SUBSCRIBERS 8
@@ -251,8 +252,14 @@ int xjk_wstate_choose(int lb, const struct xjk_str *routes, int n_routes, bool h
 	struct xjk_lb_cand cands[MAX_MEMBERS];
 	snapshot(lb, cands, failed);
 
+	/* Session routes go through the route table (routes.h), the one place
+	 * that says which member holds a failed member's sessions. */
+	struct xjk_str via[XJK_ROUTES_PER_REQUEST];
+	if (n_routes > XJK_ROUTES_PER_REQUEST)
+		n_routes = XJK_ROUTES_PER_REQUEST;
+	xjk_routes_resolve(lb, routes, n_routes, via);
 	struct xjk_lb_req req = {
-		.routes = conf->sticky_session ? routes : NULL,
+		.routes = conf->sticky_session ? via : NULL,
 		.n_routes = conf->sticky_session ? n_routes : 0,
 		.has_session = has_session && conf->sticky_session,
 		.sticky_force = conf->sticky_session_force,

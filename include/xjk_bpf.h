@@ -132,4 +132,65 @@ struct xjk_l4_counters {
 #undef XJK_L4_REASON_FIELD
 XJK_BPF_ASSERT_SIZE(struct xjk_l4_counters, XJK_L4_NR_REASONS * sizeof(__u64));
 
+/* ------------------------------------------------------------------------
+ * Section: splice (bpf/xjk_splice.bpf.c, agent/splice*.c, agent/routes.c)
+ * ------------------------------------------------------------------------ */
+
+#define XJK_SPLICE_MAX_SOCKS   65536 /* two per spliced connection */
+#define XJK_SPLICE_MAX_WORKERS 1024  /* backend indices: wstate and stats slots */
+#define XJK_ROUTES_MAX	       4096  /* lb member routes */
+#define XJK_ROUTE_NAME_MAX     64    /* = XJK_NAME_MAX (agent/worker.h) */
+
+#define XJK_SPLICE_TO_BACKEND 0 /* the socket is the client's: its bytes go to the backend */
+#define XJK_SPLICE_TO_CLIENT  1 /* the socket is the backend's */
+
+/* xjk_sp_peers: socket cookie -> where that socket's bytes go. */
+struct xjk_splice_peer {
+	__u64 peer;   /* cookie of the other socket of the pair */
+	__u64 bytes;  /* redirected so far (the agent's drain check before a shutdown) */
+	__u32 worker; /* backend index: the wstate entry and the stats slot */
+	__u32 dir;    /* XJK_SPLICE_TO_BACKEND or XJK_SPLICE_TO_CLIENT */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_splice_peer, 24);
+XJK_BPF_ASSERT_OFF(struct xjk_splice_peer, bytes, 8);
+XJK_BPF_ASSERT_OFF(struct xjk_splice_peer, worker, 16);
+
+/* wstate: backend index -> its state as the verdict program needs it. */
+struct xjk_wstate_entry {
+	__u32 state;	  /* enum xjk_worker_state (agent/worker.h) */
+	__u32 activation; /* enum xjk_activation */
+	__u32 accept;	  /* 1: spliced client bytes may go on to it; 0: hand them to xjkd */
+	__u32 pad;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_wstate_entry, 16);
+
+/* xjk_sp_stats (per CPU): backend index -> what the verdict program did. */
+struct xjk_splice_stats {
+	__u64 to_backend_bytes;
+	__u64 to_backend_msgs;
+	__u64 to_client_bytes;
+	__u64 to_client_msgs;
+	__u64 passed_msgs; /* handed to xjkd: member not accepting, or no peer socket */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_splice_stats, 40);
+
+/* routes: a session route of an lb -> the backend serving it now. The hash
+ * is 64-bit FNV-1a of the route text (xjk_routes_hash); names are kept in the
+ * value so that bpftool shows the table in words. */
+struct xjk_route_key {
+	__u64 hash;
+	__u32 lb; /* lb worker index */
+	__u32 pad;
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_route_key, 16);
+
+struct xjk_route {
+	__u32 worker; /* backend index now serving the route */
+	__u32 owner;  /* backend index whose route it is */
+	char route[XJK_ROUTE_NAME_MAX];
+	char worker_name[XJK_ROUTE_NAME_MAX];
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_route, 8 + 2 * XJK_ROUTE_NAME_MAX);
+XJK_BPF_ASSERT_OFF(struct xjk_route, route, 8);
+
 #endif

@@ -1,0 +1,696 @@
+/* splice.c: one handed-over connection and its backend connection.
+ *
+ *   CONNECTING  non-blocking connect, failover to another member on failure
+ *   FORWARDING  xjkd writes what it holds: earlier responses to the client,
+ *               the request bytes it read to the backend, after reading the
+ *               client's queue empty; bytes that come later wait there
+ *   KERNEL      the pair is in the sockhash; the queued bytes are pushed
+ *               through the verdict program (SO_RCVLOWAT kick), in order
+ *   REROUTE     the kernel handed a request back (its member stopped
+ *               accepting): xjkd reads the head and routes it again
+ *   COPY        xjkd copies both ways (the kernel refused the pair, or after
+ *               a reroute, where splicing again could reorder bytes)
+ *   CLOSING     an answer of xjkd's own goes out, then the connection closes
+ *
+ * Hang-ups are not passed on by the kernel: when a side's peer finishes, the
+ * other side gets a FIN once every byte the kernel redirected to it is in its
+ * send queue (bytes counted by the verdict program against tcpi_bytes_acked
+ * plus the unacknowledged queue). */
+#include "splice.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "http.h"
+#include "log.h"
+#include "proxy.h"
+#include "routes.h"
+#include "session.h"
+#include "splice_bpf.h"
+#include "workers.h"
+#include "wstate.h"
+
+#define XJK_SPLICE_READ		 65536
+#define XJK_SPLICE_HIGH_WATER	 (256 * 1024) /* copy: stop reading a side above this */
+#define XJK_SPLICE_DRAIN_POLL_MS 5
+#define XJK_SPLICE_DRAIN_IDLE_MS 30000 /* nothing moved for this long: give up */
+
+enum xjk_splice_mode {
+	XJK_SPLICE_CONNECTING,
+	XJK_SPLICE_FORWARDING,
+	XJK_SPLICE_KERNEL,
+	XJK_SPLICE_REROUTE,
+	XJK_SPLICE_COPY,
+	XJK_SPLICE_CLOSING,
+};
+
+struct xjk_splice_side {
+	struct xjk_io io;
+	struct xjk_buf out; /* bytes xjkd still has to write to this socket */
+	uint64_t cookie;    /* set once paired */
+	uint64_t tx_base;   /* bytes written to it when the kernel took over */
+	bool readable, writable;
+	bool eof;    /* its peer finished sending */
+	bool shut;   /* xjkd sent its FIN */
+	bool paired; /* its peer entry exists: the kernel moves what it receives */
+};
+
+struct xjk_splice_conn {
+	struct xjk_proxy *px;
+	struct xjk_splice_target t;
+	enum xjk_splice_mode mode;
+	struct xjk_splice_side c, b; /* client, backend */
+	size_t head_len;	     /* b.out starts with the request head until sent */
+	int attempts;
+	bool copy_only; /* rerouted: the client socket cannot be paired again */
+	bool closed;
+	struct xjk_timer timer; /* connect timeout, drain and reroute polls */
+	uint64_t deadline;	/* REROUTE: the head must be in by then */
+	uint64_t drain_mark, drain_since;
+};
+
+static _Atomic uint64_t xjk_sp_spliced, xjk_sp_copied, xjk_sp_fallbacks, xjk_sp_takebacks,
+	xjk_sp_aborts, xjk_sp_open;
+
+static void xjk_splice_pump(struct xjk_splice_conn *conn);
+
+static const struct xjk_backend *xjk_splice_backend(const struct xjk_splice_conn *conn)
+{
+	return &conn->px->cfg->workers.backends[conn->t.backend];
+}
+
+/* ---- sockets ---- */
+
+static void xjk_splice_side_close(struct xjk_splice_side *s)
+{
+	if (s->io.fd < 0)
+		return;
+	xjk_loop_unwatch(&s->io);
+	close(s->io.fd);
+	s->io.fd = -1;
+}
+
+static void xjk_splice_conn_free(void *arg)
+{
+	struct xjk_splice_conn *conn = arg;
+
+	xjk_buf_free(&conn->c.out);
+	xjk_buf_free(&conn->b.out);
+	free(conn);
+}
+
+/* Peer entries go before the sockets, so no redirect targets a closed one. */
+static void xjk_splice_close(struct xjk_splice_conn *conn)
+{
+	if (conn->closed)
+		return;
+	conn->closed = true;
+	if (conn->c.cookie)
+		xjk_splice_bpf_unpair(conn->c.cookie);
+	if (conn->b.cookie)
+		xjk_splice_bpf_unpair(conn->b.cookie);
+	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_side_close(&conn->c);
+	xjk_splice_side_close(&conn->b);
+	atomic_fetch_sub(&xjk_sp_open, 1);
+	xjk_loop_defer(conn->px->loop, xjk_splice_conn_free, conn);
+}
+
+static void xjk_splice_abort(struct xjk_splice_conn *conn, const char *why)
+{
+	atomic_fetch_add(&xjk_sp_aborts, 1);
+	xjk_warn("worker %s: spliced connection closed: %s", xjk_splice_backend(conn)->name, why);
+	xjk_splice_close(conn);
+}
+
+/* Writes S->out. -1 when the socket failed. */
+static int xjk_splice_flush(struct xjk_splice_side *s)
+{
+	while (xjk_buf_len(&s->out) && s->writable) {
+		ssize_t n =
+			send(s->io.fd, xjk_buf_head(&s->out), xjk_buf_len(&s->out), MSG_NOSIGNAL);
+		if (n > 0)
+			xjk_buf_consume(&s->out, (size_t)n);
+		else if (n < 0 && errno == EAGAIN)
+			s->writable = false;
+		else if (n < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads from S into BUF up to LIMIT buffered bytes. -1 when the socket failed. */
+static int xjk_splice_read(struct xjk_splice_side *s, struct xjk_buf *buf, size_t limit)
+{
+	while (s->readable && !s->eof && xjk_buf_len(buf) < limit) {
+		char *w = xjk_buf_reserve(buf, XJK_SPLICE_READ);
+		if (!w)
+			return -1;
+		ssize_t n = recv(s->io.fd, w, buf->cap - buf->end, 0);
+		if (n > 0)
+			xjk_buf_commit(buf, (size_t)n);
+		else if (n == 0)
+			s->eof = true;
+		else if (errno == EAGAIN)
+			s->readable = false;
+		else if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+/* Bytes ever put in FD's send queue: acknowledged plus still queued. */
+static int xjk_splice_written(int fd, uint64_t *out)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int queued = 0;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+	    ioctl(fd, SIOCOUTQ, &queued) != 0)
+		return -1;
+	*out = ti.tcpi_bytes_acked + (uint64_t)queued;
+	return 0;
+}
+
+/* Whether every byte FROM received has reached TO's send queue. */
+static bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
+			       struct xjk_splice_side *to)
+{
+	uint64_t written;
+
+	if (xjk_buf_len(&to->out))
+		return false;
+	if (!from->paired)
+		return true;
+	if (xjk_splice_written(to->io.fd, &written) < 0)
+		return true; /* TO is broken: there is nothing left to wait for */
+	uint64_t moved = xjk_splice_bpf_redirected(from->cookie);
+	uint64_t mark = moved + written;
+	uint64_t now = xjk_loop_now(conn->px->loop);
+	if (mark != conn->drain_mark) {
+		conn->drain_mark = mark;
+		conn->drain_since = now;
+	}
+	return written - to->tx_base >= moved;
+}
+
+/* Polls until the kernel's queued bytes are out; false when it gave up. */
+static bool xjk_splice_wait_drain(struct xjk_splice_conn *conn)
+{
+	if (xjk_loop_now(conn->px->loop) - conn->drain_since > XJK_SPLICE_DRAIN_IDLE_MS) {
+		xjk_splice_abort(conn, "the kernel queue did not drain");
+		return false;
+	}
+	if (!xjk_timer_armed(&conn->timer))
+		xjk_timer_arm(conn->px->loop, &conn->timer, XJK_SPLICE_DRAIN_POLL_MS);
+	return true;
+}
+
+/* Half-closes: TO gets a FIN once FROM finished and everything it sent is on
+ * its way. Returns false when the connection was closed. */
+static bool xjk_splice_pass_fin(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
+				struct xjk_splice_side *to)
+{
+	if (!from->eof || to->shut)
+		return true;
+	if (!xjk_splice_drained(conn, from, to))
+		return xjk_splice_wait_drain(conn);
+	shutdown(to->io.fd, SHUT_WR);
+	to->shut = true;
+	return true;
+}
+
+/* Both directions finished: true when the connection was closed. */
+static bool xjk_splice_finish(struct xjk_splice_conn *conn)
+{
+	if (!xjk_splice_pass_fin(conn, &conn->c, &conn->b) ||
+	    !xjk_splice_pass_fin(conn, &conn->b, &conn->c))
+		return true;
+	if (conn->c.eof && conn->b.eof && conn->c.shut && conn->b.shut) {
+		xjk_splice_close(conn);
+		return true;
+	}
+	return false;
+}
+
+/* ---- backend choice ---- */
+
+/* Parses the request head at BUF and, for a sticky lb, its session routes
+ * (slices into BUF). Returns xjk_http_parse_request's result. */
+static int xjk_splice_parse(struct xjk_splice_conn *conn, const char *buf, size_t len,
+			    struct xjk_str *routes, int *n_routes, bool *has_session,
+			    size_t *head_len)
+{
+	const struct xjk_config *cfg = conn->px->cfg;
+	struct xjk_http_limits lim = {(uint32_t)cfg->max_header_size, (uint32_t)cfg->max_headers};
+	struct xjk_http_header *hdrs = calloc((size_t)cfg->max_headers, sizeof(*hdrs));
+	struct xjk_http_request req;
+	int status = 0;
+
+	*n_routes = 0;
+	*has_session = false;
+	if (!hdrs)
+		return -1;
+	int rc = xjk_http_parse_request(buf, len, &lim, hdrs, &req, &status);
+	if (rc > 0) {
+		*head_len = req.head_len;
+		const struct xjk_lb *lb = conn->t.lb >= 0 ? &cfg->workers.lbs[conn->t.lb] : NULL;
+		if (lb && lb->sticky_session && conn->t.sticky)
+			*n_routes = xjk_session_routes(&req, lb->session_path, lb->session_cookie,
+						       routes, XJK_ROUTES_PER_REQUEST, has_session);
+	}
+	free(hdrs);
+	return rc;
+}
+
+/* Picks the lb member for the request whose head starts b.out. 0 or -1. */
+static int xjk_splice_choose(struct xjk_splice_conn *conn)
+{
+	const struct xjk_lb *lb = &conn->px->cfg->workers.lbs[conn->t.lb];
+	struct xjk_str routes[XJK_ROUTES_PER_REQUEST];
+	int n;
+	bool has_session;
+	size_t head_len;
+	struct xjk_choice choice;
+
+	if (conn->attempts >= lb->n_members * (lb->retries > 0 ? lb->retries : 1) + 1)
+		return -1;
+	if (xjk_splice_parse(conn, xjk_buf_head(&conn->b.out), xjk_buf_len(&conn->b.out), routes,
+			     &n, &has_session, &head_len) <= 0 ||
+	    xjk_wstate_choose(conn->t.lb, routes, n, has_session, conn->t.failed, &choice) < 0)
+		return -1;
+	conn->head_len = head_len;
+	conn->t.member = choice.member;
+	conn->t.backend = choice.backend;
+	return 0;
+}
+
+/* xjkd answers STATUS itself and closes. */
+static void xjk_splice_answer(struct xjk_splice_conn *conn, int status)
+{
+	char *w = xjk_buf_reserve(&conn->c.out, 512);
+	int n = w ? xjk_http_error_response(w, 512, status, true) : -1;
+
+	if (n > 0)
+		xjk_buf_commit(&conn->c.out, (size_t)n);
+	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_side_close(&conn->b);
+	conn->mode = XJK_SPLICE_CLOSING;
+	xjk_splice_pump(conn);
+}
+
+static void xjk_splice_connect(struct xjk_splice_conn *conn);
+
+static void xjk_splice_connect_failed(struct xjk_splice_conn *conn, enum xjk_cause cause,
+				      const char *detail)
+{
+	xjk_wstate_report(conn->t.backend, cause, detail);
+	xjk_warn("worker %s: %s (%s)", xjk_splice_backend(conn)->name, detail,
+		 xjk_cause_name(cause));
+	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_side_close(&conn->b);
+	if (conn->t.lb >= 0) {
+		conn->t.failed |= 1ull << conn->t.member;
+		if (xjk_splice_choose(conn) == 0) {
+			xjk_splice_connect(conn);
+			return;
+		}
+		xjk_splice_answer(conn, 503);
+		return;
+	}
+	xjk_splice_answer(conn, cause == XJK_CAUSE_TIMEOUT ? 504 : 502);
+}
+
+static void xjk_splice_on_backend(struct xjk_io *io, uint32_t events);
+
+static void xjk_splice_connect(struct xjk_splice_conn *conn)
+{
+	const struct xjk_backend *be = xjk_splice_backend(conn);
+	struct xjk_splice_side *b = &conn->b;
+	int one = 1;
+
+	conn->attempts++;
+	conn->mode = XJK_SPLICE_CONNECTING;
+	int fd = socket(be->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		xjk_splice_connect_failed(conn, XJK_CAUSE_CONNECT, strerror(errno));
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (be->socket_keepalive)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	b->io.fd = fd;
+	b->io.fn = xjk_splice_on_backend;
+	b->readable = b->writable = b->eof = b->shut = false;
+	if ((connect(fd, (const struct sockaddr *)&be->addr, be->addrlen) < 0 &&
+	     errno != EINPROGRESS) ||
+	    xjk_loop_watch(conn->px->loop, &b->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		int err = errno;
+		close(fd);
+		b->io.fd = -1;
+		xjk_splice_connect_failed(conn, XJK_CAUSE_CONNECT, strerror(err));
+		return;
+	}
+	int ms = be->socket_connect_timeout > 0 ? be->socket_connect_timeout
+						: XJK_DEFAULT_CONNECT_TIMEOUT_MS;
+	xjk_timer_arm(conn->px->loop, &conn->timer, (uint64_t)ms);
+}
+
+/* ---- modes ---- */
+
+static void xjk_splice_copy(struct xjk_splice_conn *conn)
+{
+	conn->mode = XJK_SPLICE_COPY;
+	atomic_fetch_add(&xjk_sp_copied, 1);
+	xjk_splice_pump(conn);
+}
+
+/* Makes the kernel look at bytes that were queued before the pairing: a
+ * new SO_RCVLOWAT runs the socket's data-ready callback, the verdict's. */
+static void xjk_splice_kick(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+}
+
+/* Everything xjkd held is written: the kernel takes over, or xjkd copies. */
+static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+
+	if (conn->copy_only || !xjk_splice_bpf_loaded()) {
+		xjk_splice_copy(conn);
+		return;
+	}
+	uint64_t cc = xjk_splice_bpf_cookie(c->io.fd), bc = xjk_splice_bpf_cookie(b->io.fd);
+	int rc = xjk_splice_written(c->io.fd, &c->tx_base) < 0 ||
+				 xjk_splice_written(b->io.fd, &b->tx_base) < 0
+			 ? -errno
+			 : xjk_splice_bpf_pair(c->io.fd, cc, b->io.fd, bc, conn->t.backend);
+	if (rc < 0) {
+		/* Typically a side that already hung up (not ESTABLISHED). */
+		atomic_fetch_add(&xjk_sp_fallbacks, 1);
+		xjk_info("worker %s: kernel splice refused (%s): xjkd copies the connection",
+			 xjk_splice_backend(conn)->name, strerror(-rc));
+		xjk_splice_copy(conn);
+		return;
+	}
+	c->cookie = cc;
+	b->cookie = bc;
+	c->paired = b->paired = true;
+	conn->mode = XJK_SPLICE_KERNEL;
+	atomic_fetch_add(&xjk_sp_spliced, 1);
+	xjk_splice_kick(c->io.fd);
+	xjk_splice_kick(b->io.fd);
+	xjk_splice_pump(conn);
+}
+
+/* The kernel handed client bytes up: its member stopped accepting. */
+static void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
+{
+	xjk_splice_bpf_unpair(conn->c.cookie);
+	conn->c.paired = false;
+	conn->copy_only = true;
+	conn->mode = XJK_SPLICE_REROUTE;
+	conn->deadline = xjk_loop_now(conn->px->loop) + (uint64_t)conn->px->cfg->request_timeout_ms;
+	atomic_fetch_add(&xjk_sp_takebacks, 1);
+	xjk_info("worker %s does not take spliced requests now: routing a connection again",
+		 xjk_splice_backend(conn)->name);
+}
+
+/* REROUTE: reads the handed-back request head, waits until the old
+ * member's last bytes reached the client, then connects to the new one. */
+static void xjk_splice_reroute(struct xjk_splice_conn *conn)
+{
+	const struct xjk_config *cfg = conn->px->cfg;
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	struct xjk_str routes[XJK_ROUTES_PER_REQUEST];
+	int n;
+	bool has_session;
+	size_t head_len;
+
+	if (xjk_splice_read(c, &b->out, (size_t)cfg->max_header_size + 1) < 0) {
+		xjk_splice_close(conn);
+		return;
+	}
+	int rc = xjk_splice_parse(conn, xjk_buf_head(&b->out), xjk_buf_len(&b->out), routes, &n,
+				  &has_session, &head_len);
+	if (rc < 0) {
+		/* Not a request head: the member stopped accepting in the middle
+		 * of a request, whose bytes cannot be split between two members. */
+		xjk_splice_abort(conn, "its member stopped accepting in the middle of a request");
+		return;
+	}
+	if (rc == 0) {
+		if (c->eof || xjk_loop_now(conn->px->loop) > conn->deadline)
+			xjk_splice_close(conn);
+		else if (!xjk_timer_armed(&conn->timer))
+			xjk_timer_arm(conn->px->loop, &conn->timer,
+				      (uint64_t)cfg->request_timeout_ms);
+		return;
+	}
+	if (b->io.fd >= 0 && !xjk_splice_drained(conn, b, c)) {
+		xjk_splice_wait_drain(conn);
+		return;
+	}
+	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_bpf_unpair(b->cookie);
+	b->cookie = 0;
+	b->paired = false;
+	xjk_splice_side_close(b);
+	conn->t.failed = 0;
+	conn->attempts = 0;
+	if (conn->t.lb < 0 || xjk_splice_choose(conn) < 0) {
+		xjk_splice_answer(conn, 503);
+		return;
+	}
+	xjk_splice_connect(conn);
+}
+
+/* KERNEL: xjkd only sees hang-ups, and bytes the kernel did not redirect. */
+static void xjk_splice_kernel(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+
+	if (xjk_splice_read(c, &b->out, 1) < 0 || xjk_splice_read(b, &c->out, 1) < 0) {
+		xjk_splice_close(conn);
+		return;
+	}
+	if (xjk_buf_len(&c->out)) {
+		/* The backend answered between its pairing and the client's,
+		 * and later bytes may already have been redirected. */
+		xjk_splice_abort(conn, "backend bytes arrived before the pair was complete");
+		return;
+	}
+	if (xjk_buf_len(&b->out)) {
+		xjk_splice_reroute_start(conn);
+		xjk_splice_reroute(conn);
+		return;
+	}
+	xjk_splice_finish(conn);
+}
+
+/* COPY: both directions through xjkd, reading a side only while the other
+ * side's queue is below the high-water mark. */
+static void xjk_splice_copy_pump(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+
+	for (;;) {
+		size_t before = xjk_buf_len(&b->out) + xjk_buf_len(&c->out);
+		bool c_read = c->readable, b_read = b->readable;
+		if (xjk_splice_read(c, &b->out, XJK_SPLICE_HIGH_WATER) < 0 ||
+		    xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0 ||
+		    xjk_splice_flush(b) < 0 || xjk_splice_flush(c) < 0) {
+			xjk_splice_close(conn);
+			return;
+		}
+		if (xjk_splice_finish(conn))
+			return;
+		if (xjk_buf_len(&b->out) + xjk_buf_len(&c->out) == before &&
+		    c_read == c->readable && b_read == b->readable)
+			return;
+	}
+}
+
+static void xjk_splice_pump(struct xjk_splice_conn *conn)
+{
+	if (conn->closed)
+		return;
+	switch (conn->mode) {
+	case XJK_SPLICE_CONNECTING:
+	case XJK_SPLICE_FORWARDING:
+		/* The verdict program is handed whole skbs, also the one that
+		 * a read consumed only in part (client.c's last read may have),
+		 * whose head would then go out twice: the client's queue must be
+		 * read empty (EAGAIN) before the pairing, and not read after. */
+		if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
+		    xjk_splice_flush(&conn->c) < 0 ||
+		    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
+			xjk_splice_close(conn);
+			return;
+		}
+		if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
+		    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
+			xjk_splice_to_kernel(conn);
+		return;
+	case XJK_SPLICE_KERNEL:
+		xjk_splice_kernel(conn);
+		return;
+	case XJK_SPLICE_REROUTE:
+		xjk_splice_reroute(conn);
+		return;
+	case XJK_SPLICE_COPY:
+		xjk_splice_copy_pump(conn);
+		return;
+	case XJK_SPLICE_CLOSING:
+		if (xjk_splice_flush(&conn->c) < 0 || !xjk_buf_len(&conn->c.out))
+			xjk_splice_close(conn);
+		return;
+	}
+}
+
+/* ---- events ---- */
+
+static void xjk_splice_events(struct xjk_splice_conn *conn, struct xjk_splice_side *s,
+			      uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->readable = true;
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		s->writable = true;
+	if (events & EPOLLERR) {
+		xjk_splice_close(conn);
+		return;
+	}
+	xjk_splice_pump(conn);
+}
+
+static void xjk_splice_on_client(struct xjk_io *io, uint32_t events)
+{
+	struct xjk_splice_conn *conn = container_of(io, struct xjk_splice_conn, c.io);
+
+	xjk_splice_events(conn, &conn->c, events);
+}
+
+static void xjk_splice_on_backend(struct xjk_io *io, uint32_t events)
+{
+	struct xjk_splice_conn *conn = container_of(io, struct xjk_splice_conn, b.io);
+
+	if (conn->mode == XJK_SPLICE_CONNECTING) {
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		int err = 0;
+		socklen_t len = sizeof(err);
+		getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err || (events & (EPOLLERR | EPOLLHUP))) {
+			xjk_splice_connect_failed(conn, XJK_CAUSE_CONNECT,
+						  strerror(err ? err : ECONNRESET));
+			return;
+		}
+		xjk_timer_cancel(conn->px->loop, &conn->timer);
+		xjk_wstate_report(conn->t.backend, XJK_CAUSE_SUCCESS, NULL);
+		conn->mode = XJK_SPLICE_FORWARDING;
+	}
+	xjk_splice_events(conn, &conn->b, events);
+}
+
+static void xjk_splice_on_timer(struct xjk_timer *t)
+{
+	struct xjk_splice_conn *conn = container_of(t, struct xjk_splice_conn, timer);
+
+	if (conn->mode == XJK_SPLICE_CONNECTING)
+		xjk_splice_connect_failed(conn, XJK_CAUSE_TIMEOUT, "connect timeout");
+	else
+		xjk_splice_pump(conn);
+}
+
+/* ---- public ---- */
+
+void xjk_splice_handoff(struct xjk_proxy *px, int fd, const struct xjk_splice_target *target,
+			const char *head, size_t head_len, struct xjk_buf *in, struct xjk_buf *out)
+{
+	struct xjk_splice_conn *conn = calloc(1, sizeof(*conn));
+
+	if (!conn || xjk_buf_append(&conn->b.out, head, head_len) < 0 ||
+	    xjk_buf_append(&conn->b.out, xjk_buf_head(in), xjk_buf_len(in)) < 0) {
+		if (conn)
+			xjk_buf_free(&conn->b.out);
+		free(conn);
+		close(fd);
+		return;
+	}
+	xjk_buf_reset(in);
+	conn->c.out = *out;
+	memset(out, 0, sizeof(*out));
+	conn->px = px;
+	conn->t = *target;
+	conn->head_len = head_len;
+	conn->timer.fn = xjk_splice_on_timer;
+	conn->c.io.fd = fd;
+	conn->c.io.fn = xjk_splice_on_client;
+	conn->c.writable = conn->c.readable = true;
+	conn->b.io.fd = -1;
+	atomic_fetch_add(&xjk_sp_open, 1);
+	if (xjk_loop_watch(px->loop, &conn->c.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+		close(fd);
+		conn->c.io.fd = -1;
+		xjk_splice_close(conn);
+		return;
+	}
+	xjk_splice_connect(conn);
+}
+
+void xjk_splice_init(const struct xjk_config *cfg)
+{
+	const char *mode = getenv("XJK_SPLICE");
+	bool any = false;
+	char err[256];
+
+	for (int i = 0; i < cfg->workers.n_backends; i++)
+		any |= cfg->workers.backends[i].type == XJK_WORKER_HTTP;
+	if (!any)
+		return;
+	if (mode && strcmp(mode, "copy") == 0) {
+		xjk_warn("XJK_SPLICE=copy: xjkd copies the bytes of http workers itself");
+		return;
+	}
+	if (xjk_splice_bpf_load(err, sizeof(err)) < 0)
+		xjk_warn("kernel splice unavailable (%s): xjkd copies the bytes of http workers",
+			 err);
+	else
+		xjk_info("kernel splice ready; route map pinned as %s/routes", XJK_BPF_PIN_DIR);
+}
+
+void xjk_splice_stop(void)
+{
+	xjk_splice_bpf_unload();
+}
+
+void xjk_splice_counters(struct xjk_splice_counters *out)
+{
+	out->spliced = atomic_load(&xjk_sp_spliced);
+	out->copied = atomic_load(&xjk_sp_copied);
+	out->fallbacks = atomic_load(&xjk_sp_fallbacks);
+	out->takebacks = atomic_load(&xjk_sp_takebacks);
+	out->aborts = atomic_load(&xjk_sp_aborts);
+	out->open = atomic_load(&xjk_sp_open);
+}
+
+int xjk_splice_worker_stats(int backend, struct xjk_splice_stats *out)
+{
+	return xjk_splice_bpf_stats(backend, out);
+}
