@@ -42,6 +42,7 @@ struct ctx {
 	int workers_file_line;
 	const char *mount_file_at;
 	int mount_file_line;
+	bool control_socket_given; /* "XjkControlSocket off" leaves it NULL */
 	char *err;
 	size_t errlen;
 };
@@ -337,6 +338,35 @@ static int h_membership(struct ctx *c, const struct directive *d, int argc, char
 	return 0;
 }
 
+static int h_admin_listen(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	(void)d;
+	(void)argc;
+	c->cfg->admin_listen_given = true;
+	if (!strcasecmp(argv[0], "off")) {
+		c->cfg->admin_listen.addrlen = 0;
+		return 0;
+	}
+	return parse_listen(c, argv[0], &c->cfg->admin_listen);
+}
+
+static int h_admin_token(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	(void)d;
+	(void)argc;
+	return set_string(c, &c->cfg->admin_token, strdup(argv[0]));
+}
+
+static int h_control_socket(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	c->control_socket_given = true;
+	if (strcasecmp(argv[0], "off"))
+		return set_path(c, d, argc, argv);
+	free(c->cfg->control_socket);
+	c->cfg->control_socket = NULL;
+	return 0;
+}
+
 #define CFG(field) offsetof(struct xjk_config, field)
 
 /* JkWorkerProperty takes the rest of the line as one argument (see split_args). */
@@ -369,6 +399,9 @@ static const struct directive directives[] = {
 	{"XjkKeepAliveTimeout", 1, 1, set_int, CFG(keepalive_timeout_ms), 0, 3600000},
 	{"XjkMaxHeaderSize", 1, 1, set_int, CFG(max_header_size), 1024, 1048576},
 	{"XjkMaxHeaders", 1, 1, set_int, CFG(max_headers), 1, 10000},
+	{"XjkAdminListen", 1, 1, h_admin_listen, 0, 0, 0},
+	{"XjkAdminToken", 1, 1, h_admin_token, 0, 0, 0},
+	{"XjkControlSocket", 1, 1, h_control_socket, CFG(control_socket), 0, 0},
 	{"XjkMembership", 2, MAX_ARGS, h_membership, 0, 0, 0},
 	{"XjkMemberWorker", 2, 2, h_membership, 0, 0, 0},
 	{"XjkRelayInterface", 1, MAX_ARGS, h_membership, 0, 0, 0},
@@ -692,6 +725,14 @@ static int finish(struct ctx *c)
 		if (add_listen(c, "0.0.0.0:80"))
 			return -1;
 	}
+	c->file = c->cfg->files[0];
+	c->line = 0;
+	if (!c->cfg->admin_listen_given &&
+	    parse_listen(c, XJK_DEFAULT_ADMIN_LISTEN, &c->cfg->admin_listen))
+		return -1;
+	if (!c->control_socket_given &&
+	    set_string(c, &c->cfg->control_socket, strdup(XJK_DEFAULT_CONTROL_SOCKET)))
+		return -1;
 	if (load_workers(c) || load_worker_mounts(c) ||
 	    xjk_membership_config_check(&c->cfg->membership, &c->cfg->workers, c->err, c->errlen))
 		return -1;
@@ -731,6 +772,8 @@ void xjk_config_free(struct xjk_config *cfg)
 	xjk_membership_config_free(&cfg->membership);
 	free(cfg->log_file);
 	free(cfg->access_log);
+	free(cfg->admin_token);
+	free(cfg->control_socket);
 	for (int i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

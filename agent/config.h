@@ -3,6 +3,7 @@
 #ifndef XJK_CONFIG_H
 #define XJK_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "membership.h"
@@ -10,6 +11,8 @@
 #include "worker.h"
 
 #define XJK_DEFAULT_CONFIG "/etc/xjk/xjk.conf"
+#define XJK_DEFAULT_ADMIN_LISTEN   "127.0.0.1:8099"
+#define XJK_DEFAULT_CONTROL_SOCKET "/run/xjk/xjkd.sock"
 
 struct xjk_listen {
 	struct sockaddr_storage addr;
@@ -42,6 +45,12 @@ struct xjk_config {
 	int max_header_size;	  /* XjkMaxHeaderSize: request head bytes (431) */
 	int max_headers;	  /* XjkMaxHeaders: request header count (431) */
 	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
+
+	/* Operating xjkd (agent/admin.h, agent/control.h). */
+	struct xjk_listen admin_listen; /* XjkAdminListen; addrlen 0 = off */
+	bool admin_listen_given;	/* explicit: failing to bind it is fatal */
+	char *admin_token;		/* XjkAdminToken; NULL = none */
+	char *control_socket;		/* XjkControlSocket; NULL = off */
 
 	/* Every file name the load read, for diagnostics; owned strings that
 	 * xjk_backend.file and friends point into. */

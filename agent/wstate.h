@@ -76,5 +76,15 @@ struct xjk_backend_stats {
 void xjk_wstate_count(int backend, uint64_t bytes_in, uint64_t bytes_out, bool error);
 void xjk_wstate_busy(int backend, int delta);
 void xjk_wstate_stats(int backend, struct xjk_backend_stats *out);
+/* Counter reset (status page, xjkctl): the busy gauge stays. */
+void xjk_wstate_reset_stats(int backend);
+
+/* Runtime lbfactor: starts as configured. Setting it recomputes lb_mult in
+ * every lb that has BACKEND and restarts their lb_values. 0 or -1 (no memory;
+ * nothing changed). */
+int xjk_wstate_lbfactor(int backend);
+int xjk_wstate_set_lbfactor(int backend, int lbfactor);
+/* lb_mult and lb_value of member MEMBER of LB, for status output. */
+void xjk_wstate_member(int lb, int member, uint32_t *lb_mult, uint64_t *lb_value);
 
 #endif
