@@ -22,6 +22,7 @@
 struct backend_rt {
 	_Atomic int state;
 	_Atomic int activation;
+	_Atomic int lbfactor; /* runtime value: starts as configured, operators change it */
 	uint64_t error_time; /* ms, under the lock */
 	int recover_time_s;  /* smallest recover_time of the lbs it belongs to */
 	_Atomic uint64_t requests, errors, client_errors, bytes_in, bytes_out;
@@ -30,7 +31,7 @@ struct backend_rt {
 
 struct lb_rt {
 	_Atomic uint64_t *lb_value; /* per member */
-	uint32_t *mult;
+	uint32_t *mult;		    /* rewritten when an lbfactor changes: see mult_of */
 	_Atomic uint32_t offset;
 };
 
@@ -47,6 +48,35 @@ static struct {
 	struct subscriber subs[MAX_SUBSCRIBERS];
 	int n_subs;
 } ws = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* lb_mult is read on the request path and rewritten by an operator's lbfactor
+ * change; a relaxed atomic load keeps that a plain 32-bit read. */
+static uint32_t mult_of(const struct lb_rt *rt, int m)
+{
+	return __atomic_load_n(&rt->mult[m], __ATOMIC_RELAXED);
+}
+
+/* Under the lock (or before the data loops start): lb_mult of LB's members
+ * from their runtime lbfactors. */
+static int compute_mults(int lb)
+{
+	const struct xjk_lb *conf = &ws.workers->lbs[lb];
+	int *factors = calloc((size_t)conf->n_members + 1, sizeof(*factors));
+	uint32_t *mults = calloc((size_t)conf->n_members + 1, sizeof(*mults));
+	if (!factors || !mults) {
+		free(factors);
+		free(mults);
+		return -1;
+	}
+	for (int m = 0; m < conf->n_members; m++)
+		factors[m] = atomic_load(&ws.backends[conf->members[m]].lbfactor);
+	xjk_lb_mults(factors, conf->n_members, mults);
+	for (int m = 0; m < conf->n_members; m++)
+		__atomic_store_n(&ws.lbs[lb].mult[m], mults[m], __ATOMIC_RELAXED);
+	free(factors);
+	free(mults);
+	return 0;
+}
 
 static const char *const cause_names[] = {
 	[XJK_CAUSE_SUCCESS] = "success",	   [XJK_CAUSE_CONNECT] = "connect failed",
@@ -72,6 +102,7 @@ int xjk_wstate_init(const struct xjk_workers *workers)
 	for (int i = 0; i < workers->n_backends; i++) {
 		const struct xjk_backend *be = &workers->backends[i];
 		ws.backends[i].activation = be->activation;
+		ws.backends[i].lbfactor = be->lbfactor;
 		ws.backends[i].state = XJK_STATE_OK_IDLE;
 		ws.backends[i].recover_time_s = 60;
 	}
@@ -85,19 +116,13 @@ int xjk_wstate_init(const struct xjk_workers *workers)
 		}
 		rt->lb_value = calloc((size_t)lb->n_members + 1, sizeof(*rt->lb_value));
 		rt->mult = calloc((size_t)lb->n_members + 1, sizeof(*rt->mult));
-		int *factors = calloc((size_t)lb->n_members + 1, sizeof(*factors));
-		if (!rt->lb_value || !rt->mult || !factors) {
-			free(factors);
+		if (!rt->lb_value || !rt->mult || compute_mults(l) < 0)
 			return -1;
-		}
 		for (int m = 0; m < lb->n_members; m++) {
-			factors[m] = workers->backends[lb->members[m]].lbfactor;
 			struct backend_rt *b = &ws.backends[lb->members[m]];
 			if (lb->recover_time_s > 0 && lb->recover_time_s < b->recover_time_s)
 				b->recover_time_s = lb->recover_time_s;
 		}
-		xjk_lb_mults(factors, lb->n_members, rt->mult);
-		free(factors);
 	}
 	return 0;
 }
@@ -235,7 +260,7 @@ static void snapshot(int lb, struct xjk_lb_cand *cands, uint64_t failed)
 			.domain = be->domain,
 			.redirect = be->redirect,
 			.distance = be->distance,
-			.lb_mult = rt->mult[m],
+			.lb_mult = mult_of(rt, m),
 			.lb_value = atomic_load_explicit(&rt->lb_value[m], memory_order_relaxed),
 			.activation = atomic_load_explicit(&b->activation, memory_order_relaxed),
 			.state = atomic_load_explicit(&b->state, memory_order_relaxed),
@@ -284,7 +309,7 @@ int xjk_wstate_choose(int lb, const struct xjk_str *routes, int n_routes, bool h
 	int m = choice.index;
 	atomic_store_explicit(&rt->offset, choice.next_offset, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rt->lb_value[m],
-				  xjk_lb_pick_cost(conf->method, rt->mult[m], has_session, false),
+				  xjk_lb_pick_cost(conf->method, mult_of(rt, m), has_session, false),
 				  memory_order_relaxed);
 	int backend = conf->members[m];
 	if (cands[m].state == XJK_STATE_ERR_REC) {
@@ -305,7 +330,7 @@ void xjk_wstate_done(int lb, int member, uint64_t bytes)
 {
 	const struct xjk_lb *conf = &ws.workers->lbs[lb];
 	struct lb_rt *rt = &ws.lbs[lb];
-	int64_t delta = xjk_lb_done_delta(conf->method, rt->mult[member], bytes);
+	int64_t delta = xjk_lb_done_delta(conf->method, mult_of(rt, member), bytes);
 	if (delta > 0) {
 		atomic_fetch_add_explicit(&rt->lb_value[member], (uint64_t)delta,
 					  memory_order_relaxed);
@@ -346,4 +371,54 @@ void xjk_wstate_stats(int backend, struct xjk_backend_stats *out)
 	out->bytes_out = atomic_load(&b->bytes_out);
 	out->busy = atomic_load(&b->busy);
 	out->max_busy = atomic_load(&b->max_busy);
+}
+
+int xjk_wstate_lbfactor(int backend)
+{
+	return atomic_load_explicit(&ws.backends[backend].lbfactor, memory_order_relaxed);
+}
+
+int xjk_wstate_set_lbfactor(int backend, int lbfactor)
+{
+	int rc = 0;
+	pthread_mutex_lock(&ws.lock);
+	int old = atomic_exchange(&ws.backends[backend].lbfactor, lbfactor);
+	for (int l = 0; l < ws.workers->n_lbs && !rc; l++) {
+		const struct xjk_lb *conf = &ws.workers->lbs[l];
+		bool member = false;
+		for (int m = 0; m < conf->n_members; m++)
+			member |= conf->members[m] == backend;
+		if (!member)
+			continue;
+		rc = compute_mults(l);
+		/* Values charged with the old multipliers would skew the next picks;
+		 * jkstatus restarts them too. */
+		for (int m = 0; !rc && m < conf->n_members; m++)
+			atomic_store(&ws.lbs[l].lb_value[m], 0);
+	}
+	if (rc)
+		atomic_store(&ws.backends[backend].lbfactor, old);
+	else
+		xjk_info("worker %s: lbfactor %d -> %d (%s)", ws.workers->backends[backend].name,
+			 old, lbfactor, xjk_cause_name(XJK_CAUSE_OPERATOR));
+	pthread_mutex_unlock(&ws.lock);
+	return rc;
+}
+
+void xjk_wstate_member(int lb, int member, uint32_t *lb_mult, uint64_t *lb_value)
+{
+	*lb_mult = mult_of(&ws.lbs[lb], member);
+	*lb_value = atomic_load_explicit(&ws.lbs[lb].lb_value[member], memory_order_relaxed);
+}
+
+void xjk_wstate_reset_stats(int backend)
+{
+	struct backend_rt *b = &ws.backends[backend];
+	atomic_store(&b->requests, 0);
+	atomic_store(&b->errors, 0);
+	atomic_store(&b->client_errors, 0);
+	atomic_store(&b->bytes_in, 0);
+	atomic_store(&b->bytes_out, 0);
+	/* busy counts requests in flight now: only its high-water mark restarts */
+	atomic_store(&b->max_busy, atomic_load(&b->busy));
 }
