@@ -238,8 +238,12 @@ static __always_inline __u32 flow_lookup(const struct pkt *p, __u32 *vip_index)
 	return f->real;
 }
 
-/* A new flow: the VIP's Maglev ring chooses, the table remembers. */
-static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_vip_meta *vip)
+/* A new flow: the VIP's Maglev ring chooses, the table remembers. An entry
+ * that may exist already (a SYN skipped the lookup; an idle UDP flow) is
+ * rewritten in place: an LRU update always takes a fresh node, which costs
+ * cold memory on every retransmitted SYN. */
+static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_vip_meta *vip,
+				       int may_exist)
 {
 	__u32 m = vip->ring_size;
 	if (m == 0 || m > XJK_L4_RING_STRIDE)
@@ -252,7 +256,10 @@ static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_
 	struct xjk_l4_flow f = {.real = *real, .vip = vip->index};
 	if (p->flow.proto == IPPROTO_UDP)
 		f.atime_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&xjk_flows, &p->flow, &f, BPF_ANY))
+	struct xjk_l4_flow *old = may_exist ? bpf_map_lookup_elem(&xjk_flows, &p->flow) : NULL;
+	if (old)
+		*old = f;
+	else if (bpf_map_update_elem(&xjk_flows, &p->flow, &f, BPF_ANY))
 		count_info(XJK_L4_lru_full);
 	return f.real;
 }
@@ -346,7 +353,7 @@ int xjk_xdp_lb(struct xdp_md *ctx)
 		count_info(syn || p.flow.proto == IPPROTO_UDP ? XJK_L4_lru_miss_syn
 							      : XJK_L4_lru_miss_other);
 		vip_index = vip->index;
-		real = ring_pick(&p, vip);
+		real = ring_pick(&p, vip, syn || p.flow.proto == IPPROTO_UDP);
 	}
 	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
 	if (!r)
