@@ -101,7 +101,7 @@ demo:
 bench:
 	@tools/deps.sh
 	@$(MAKE) -s all
-	@tools/bench/run.sh
+	@for s in tools/bench/bench-*.sh; do "$$s" || exit 1; done
 
 format:
 	clang-format -i $(wildcard agent/*.[ch] bpf/*.[ch] include/*.h tools/*.c tests/unit/*.[ch])

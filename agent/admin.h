@@ -49,6 +49,7 @@ struct xjk_admin_member {
 	int backend; /* index into model backends */
 	uint32_t lb_mult;
 	uint64_t lb_value;
+	char routed_to[XJK_NAME_MAX]; /* route of the member that serves this one's sessions now */
 };
 
 struct xjk_admin_lb {

@@ -4,6 +4,7 @@
 #include "admin.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "workers.h"
 
@@ -157,7 +158,7 @@ static int lbs_section(struct xjk_buf *o, const struct xjk_admin_model *m)
 {
 	int rc = xjk_admin_printf(o, "<h2>Load balancers</h2><table><tr><th>Name</th>"
 				     "<th>Sticky</th><th>Force</th><th>Good</th><th>Degraded</th>"
-				     "<th>Bad</th><th>Members (M/V)</th></tr>\n");
+				     "<th>Bad</th><th>Members (lb_mult/lb_value)</th></tr>\n");
 	for (int l = 0; l < m->n_lbs; l++) {
 		const struct xjk_admin_lb *lb = &m->lbs[l];
 		rc |= xjk_admin_printf(o, "<tr class=\"%s\"><td>",
@@ -172,9 +173,17 @@ static int lbs_section(struct xjk_buf *o, const struct xjk_admin_model *m)
 				       lb->conf->sticky_session_force ? "on" : "off", lb->good,
 				       lb->degraded, lb->bad);
 		for (int k = 0; k < lb->conf->n_members; k++) {
-			rc |= esc(o, m->backends[lb->members[k].backend].conf->name);
-			rc |= xjk_admin_printf(o, " (%u/%llu) ", lb->members[k].lb_mult,
-					       (unsigned long long)lb->members[k].lb_value);
+			const struct xjk_admin_member *mem = &lb->members[k];
+			const char *name = m->backends[mem->backend].conf->name;
+			rc |= esc(o, name);
+			rc |= xjk_admin_printf(o, " (%u/%llu", mem->lb_mult,
+					       (unsigned long long)mem->lb_value);
+			/* a failed member's sessions go elsewhere: say where */
+			if (strcmp(mem->routed_to, m->backends[mem->backend].conf->route)) {
+				rc |= xjk_admin_printf(o, ", sessions to ");
+				rc |= esc(o, mem->routed_to);
+			}
+			rc |= xjk_admin_printf(o, ") ");
 		}
 		rc |= xjk_admin_printf(o, "</td></tr>\n");
 	}

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "membership.h"
+#include "routes.h"
 #include "workers.h"
 
 #define XDP_VERDICT_MAP "xjk_counters"
@@ -60,6 +61,10 @@ static int build_workers(const struct xjk_workers *w, struct xjk_admin_model *m)
 			struct xjk_admin_member *mem = &lb->members[k];
 			mem->backend = lb->conf->members[k];
 			xjk_wstate_member(l, k, &mem->lb_mult, &mem->lb_value);
+			const char *route = m->backends[mem->backend].conf->route;
+			struct xjk_str in = {route, (uint32_t)strlen(route)}, to;
+			xjk_routes_resolve(l, &in, 1, &to);
+			snprintf(mem->routed_to, sizeof(mem->routed_to), "%.*s", (int)to.len, to.p);
 			int r = rating(&m->backends[mem->backend]);
 			*(r == 0 ? &lb->good : r == 1 ? &lb->degraded : &lb->bad) += 1;
 		}

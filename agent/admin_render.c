@@ -92,9 +92,11 @@ static int json_lb(struct xjk_buf *o, const struct xjk_admin_model *m,
 	for (int k = 0; k < lb->conf->n_members; k++) {
 		rc |= xjk_admin_printf(o, "%s{\"worker\":", k ? "," : "");
 		rc |= json_str(o, m->backends[lb->members[k].backend].conf->name);
-		rc |= xjk_admin_printf(o, ",\"lb_mult\":%u,\"lb_value\":%llu}",
+		rc |= xjk_admin_printf(o, ",\"lb_mult\":%u,\"lb_value\":%llu,\"routed_to\":",
 				       lb->members[k].lb_mult,
 				       (unsigned long long)lb->members[k].lb_value);
+		rc |= json_str(o, lb->members[k].routed_to);
+		rc |= xjk_admin_printf(o, "}");
 	}
 	return rc | xjk_admin_printf(o, "]}");
 }
@@ -336,10 +338,11 @@ static int text_status(const struct xjk_admin_model *m, struct xjk_buf *o)
 			lb->conf->name, method_name(lb->conf->method),
 			lb->conf->sticky_session ? "on" : "off", lb->good, lb->degraded, lb->bad);
 		for (int k = 0; k < lb->conf->n_members; k++)
-			rc |= xjk_admin_printf(o, "  member %s lb_mult %u lb_value %llu\n",
+			rc |= xjk_admin_printf(o, "  member %s lb_mult %u lb_value %llu route %s\n",
 					       m->backends[lb->members[k].backend].conf->name,
 					       lb->members[k].lb_mult,
-					       (unsigned long long)lb->members[k].lb_value);
+					       (unsigned long long)lb->members[k].lb_value,
+					       lb->members[k].routed_to);
 	}
 	rc |= xjk_admin_printf(o,
 			       "%-20s %-22s %-16s %-4s %-8s %6s %10s %6s %6s %5s %5s %12s %12s\n",

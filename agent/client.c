@@ -63,6 +63,7 @@ struct exchange {
 struct xjk_client {
 	struct xjk_io io;
 	struct xjk_proxy *px;
+	struct xjk_client *prev, *next; /* px->clients */
 	struct xjk_buf in, out;
 	bool readable, writable, closing, eof;
 	struct xjk_timer timer;
@@ -104,6 +105,12 @@ static void client_forget(struct xjk_client *c)
 	xjk_timer_cancel(c->px->loop, &c->timer);
 	xjk_loop_unwatch(&c->io);
 	c->io.fd = -1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->px->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	c->px->n_clients--;
 	xjk_loop_defer(c->px->loop, client_free, c);
 }
@@ -229,7 +236,7 @@ static void respond_error(struct xjk_client *c, int status, bool close)
 {
 	if (c->ex.body != BODY_NONE && (c->ex.body_left > 0 || !c->ex.dec.done))
 		close = true;
-	close = close || !c->req.keep_alive;
+	close = close || !c->req.keep_alive || c->px->draining;
 	char *w = xjk_buf_reserve(&c->out, 1024);
 	int n = w ? xjk_http_error_response(w, 1024, status, close) : -1;
 	if (n > 0)
@@ -242,6 +249,19 @@ static void respond_error(struct xjk_client *c, int status, bool close)
 }
 
 /* ---- request intake ---- */
+
+/* An idle keep-alive connection is not closed at once when xjkd drains: the
+ * client may have a request on the wire, which would meet a reset. It gets a
+ * short grace in which a request is still answered, with "Connection: close". */
+#define DRAIN_IDLE_GRACE_MS 1000
+
+static void drain_idle(struct xjk_client *c)
+{
+	uint64_t grace = (uint64_t)c->px->cfg->keepalive_timeout_ms;
+	if (grace > DRAIN_IDLE_GRACE_MS)
+		grace = DRAIN_IDLE_GRACE_MS;
+	xjk_timer_arm(c->px->loop, &c->timer, grace);
+}
 
 static void exchange_reset(struct exchange *ex)
 {
@@ -429,6 +449,7 @@ static void start_attempt(struct xjk_client *c)
 	if (!choose_backend(c)) {
 		ex->backend = -1;
 		respond_error(c, 503, false);
+		client_flush(c); /* a retry's 503 has no client event to flush it */
 		return;
 	}
 	ex->attempts++;
@@ -550,10 +571,15 @@ static bool send_body_packet(struct xjk_client *c, size_t max)
 	return true;
 }
 
-/* True when the first body packet (sent unasked with the request) is ready. */
+/* True when the first body packet (sent unasked with the request) is ready.
+ * A chunked body is not sent unasked, but its first chunk must have decoded
+ * before the request goes out, so that broken framing is answered with 400
+ * without anything reaching the backend. */
 static bool first_body_ready(struct xjk_client *c)
 {
 	struct exchange *ex = &c->ex;
+	if (ex->body == BODY_CHUNKED)
+		return xjk_buf_len(&ex->decoded) || ex->dec.done;
 	if (ex->body != BODY_LENGTH || xjk_buf_len(&ex->replay))
 		return true;
 	size_t need = XJK_AJP_BODY_MAX(cur_backend(c)->max_packet_size);
@@ -595,13 +621,31 @@ static void ajp_fill_request(struct xjk_client *c, struct xjk_ajp_request *a)
 	};
 }
 
+/* Answers the client's fault before anything went to the backend, whose
+ * untouched connection goes back to the pool. */
+static void refuse_unsent(struct xjk_client *c, int status)
+{
+	struct exchange *ex = &c->ex;
+	xjk_upstream_release(ex->up, true);
+	ex->up = NULL;
+	xjk_wstate_busy(ex->backend, -1);
+	respond_error(c, status, true);
+	client_flush(c);
+}
+
 /* Sends the FORWARD_REQUEST (and the first body packet) once both the
  * upstream and the first body bytes are ready. */
 static void send_request(struct xjk_client *c)
 {
 	struct exchange *ex = &c->ex;
 	struct xjk_upstream *up = ex->up;
-	if (ex->sent || !up || up->connecting || up->cping || !first_body_ready(c))
+	if (ex->sent || !up || up->connecting || up->cping)
+		return;
+	if (ex->body == BODY_CHUNKED && decode_chunked(c) < 0) {
+		refuse_unsent(c, 400);
+		return;
+	}
+	if (!first_body_ready(c))
 		return;
 	const struct xjk_backend *be = cur_backend(c);
 	if (!ex->t_upstream)
@@ -612,11 +656,7 @@ static void send_request(struct xjk_client *c)
 	int n = w ? xjk_ajp_encode_request(w, be->max_packet_size, &a) : -1;
 	if (n < 0) {
 		/* Too big for one AJP packet: the client's fault, no failover. */
-		xjk_upstream_release(up, true);
-		ex->up = NULL;
-		xjk_wstate_busy(ex->backend, -1);
-		respond_error(c, 413, true);
-		client_flush(c);
+		refuse_unsent(c, 413);
 		return;
 	}
 	xjk_buf_commit(&up->out, (size_t)n);
@@ -694,7 +734,7 @@ static int write_head(struct xjk_client *c, const struct xjk_ajp_msg *m)
 	ex->chunked_out = !ex->no_body && length < 0 && r->minor == 1;
 	if (!ex->no_body && length < 0 && !ex->chunked_out)
 		ex->close_after = true; /* HTTP/1.0 without a length: EOF ends the body */
-	if (!r->keep_alive)
+	if (!r->keep_alive || c->px->draining)
 		ex->close_after = true;
 
 	char *w = xjk_buf_reserve(&c->out, need);
@@ -779,6 +819,15 @@ static void finish_exchange(struct xjk_client *c, bool reuse)
 	ex->active = false;
 	if (ex->close_after)
 		c->closing = true;
+	else if (c->px->draining)
+		drain_idle(c); /* the response promised keep-alive: honour it briefly */
+}
+
+void xjk_clients_drain(struct xjk_proxy *px)
+{
+	for (struct xjk_client *c = px->clients; c; c = c->next)
+		if (!c->ex.active && !xjk_buf_len(&c->in))
+			drain_idle(c);
 }
 
 static void upstream_broken(struct xjk_client *c, enum xjk_cause cause, const char *detail)
@@ -867,6 +916,14 @@ static int feed_body(struct xjk_client *c)
 	return c->eof ? -1 : 0;
 }
 
+/* True when the AJP message after the first LEN bytes of up->in is whole. */
+static bool next_message_complete(const struct xjk_upstream *up, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)xjk_buf_head(&up->in) + len;
+	size_t avail = xjk_buf_len(&up->in) - len;
+	return avail >= 4 && avail >= 4 + ((size_t)p[2] << 8 | p[3]);
+}
+
 /* Moves the request body and the response as far as the sockets allow, one
  * backend message at a time, and never reads the backend while the client
  * has OUT_HIGH_WATER bytes unsent: a download runs in bounded memory. */
@@ -898,7 +955,11 @@ static void exchange_pump(struct xjk_client *c)
 			upstream_broken(c, XJK_CAUSE_PROTOCOL, "malformed AJP message");
 			return;
 		}
-		if (n == 0) {
+		/* A response head waits until what follows it has arrived: if the
+		 * backend dies in between, the client has seen nothing and an
+		 * idempotent request can still go to another member. */
+		if (n == 0 ||
+		    (m.type == XJK_AJP_SEND_HEADERS && !next_message_complete(up, (size_t)n))) {
 			int r = xjk_upstream_read(up);
 			if (r < 0) {
 				upstream_broken(c, XJK_CAUSE_RESET, "connection closed by backend");
@@ -966,6 +1027,14 @@ void xjk_client_upstream_failed(struct xjk_client *c, int cause_int, const char 
 							 : 502,
 			      true);
 		client_flush(c);
+		return;
+	}
+	if (ex->resp_left == 0 && !ex->chunked_out) {
+		/* Every byte the head announced was delivered: only END_RESPONSE
+		 * is missing, and the client has its whole answer. */
+		finish_exchange(c, false);
+		if (client_flush(c) == 0 && !c->ex.active && !c->closing)
+			client_process(c);
 		return;
 	}
 	/* The response had started: all the client can learn is a cut-off. */
@@ -1141,6 +1210,10 @@ void xjk_client_accept(struct xjk_listener *l)
 			continue;
 		}
 		px->n_clients++;
+		c->next = px->clients;
+		if (c->next)
+			c->next->prev = c;
+		px->clients = c;
 		c->readable = c->writable = true;
 		xjk_timer_arm(px->loop, &c->timer, (uint64_t)cfg->request_timeout_ms);
 		client_process(c);

@@ -329,15 +329,6 @@ static int h_log_level(struct ctx *c, const struct directive *d, int argc, char 
 	return 0;
 }
 
-/* XjkMembership, XjkMemberWorker, XjkRelay*: parsed in membership_conf.c. */
-static int h_membership(struct ctx *c, const struct directive *d, int argc, char **argv)
-{
-	char msg[256] = "";
-	if (xjk_membership_directive(&c->cfg->membership, d->name, argc, argv, msg, sizeof(msg)))
-		return cfail(c, "%s: %s", d->name, msg);
-	return 0;
-}
-
 static int h_admin_listen(struct ctx *c, const struct directive *d, int argc, char **argv)
 {
 	(void)d;
@@ -364,6 +355,24 @@ static int h_control_socket(struct ctx *c, const struct directive *d, int argc, 
 		return set_path(c, d, argc, argv);
 	free(c->cfg->control_socket);
 	c->cfg->control_socket = NULL;
+	return 0;
+}
+
+static int h_health_check(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	(void)d;
+	char msg[256];
+	if (xjk_health_directive(&c->cfg->health, argc, argv, c->file, c->line, msg, sizeof(msg)))
+		return cfail(c, "%s", msg);
+	return 0;
+}
+
+/* XjkMembership, XjkMemberWorker, XjkRelay*: parsed in membership_conf.c. */
+static int h_membership(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	char msg[256] = "";
+	if (xjk_membership_directive(&c->cfg->membership, d->name, argc, argv, msg, sizeof(msg)))
+		return cfail(c, "%s: %s", d->name, msg);
 	return 0;
 }
 
@@ -399,6 +408,9 @@ static const struct directive directives[] = {
 	{"XjkKeepAliveTimeout", 1, 1, set_int, CFG(keepalive_timeout_ms), 0, 3600000},
 	{"XjkMaxHeaderSize", 1, 1, set_int, CFG(max_header_size), 1024, 1048576},
 	{"XjkMaxHeaders", 1, 1, set_int, CFG(max_headers), 1, 10000},
+	{"XjkHealthCheck", 2, MAX_ARGS, h_health_check, 0, 0, 0},
+	{"XjkDrainTimeout", 1, 1, set_int, CFG(drain_timeout_ms), 0, 3600000},
+	{"XjkPidFile", 1, 1, set_path, CFG(pid_file), 0, 0},
 	{"XjkAdminListen", 1, 1, h_admin_listen, 0, 0, 0},
 	{"XjkAdminToken", 1, 1, h_admin_token, 0, 0, 0},
 	{"XjkControlSocket", 1, 1, h_control_socket, CFG(control_socket), 0, 0},
@@ -639,6 +651,7 @@ static void set_defaults(struct xjk_config *cfg)
 	cfg->keepalive_timeout_ms = 5000;
 	cfg->max_header_size = 16384;
 	cfg->max_headers = 100;
+	cfg->drain_timeout_ms = 30000;
 	xjk_membership_config_init(&cfg->membership);
 }
 
@@ -734,6 +747,7 @@ static int finish(struct ctx *c)
 	    set_string(c, &c->cfg->control_socket, strdup(XJK_DEFAULT_CONTROL_SOCKET)))
 		return -1;
 	if (load_workers(c) || load_worker_mounts(c) ||
+	    xjk_health_config_check(&c->cfg->health, &c->cfg->workers, c->err, c->errlen) ||
 	    xjk_membership_config_check(&c->cfg->membership, &c->cfg->workers, c->err, c->errlen))
 		return -1;
 	if (c->cfg->mount_file && load_mount_file(c))
@@ -769,9 +783,11 @@ void xjk_config_free(struct xjk_config *cfg)
 	free(cfg->mount_file);
 	xjk_workers_free(&cfg->workers);
 	xjk_urimap_free(cfg->urimap);
+	xjk_health_config_free(&cfg->health);
 	xjk_membership_config_free(&cfg->membership);
 	free(cfg->log_file);
 	free(cfg->access_log);
+	free(cfg->pid_file);
 	free(cfg->admin_token);
 	free(cfg->control_socket);
 	for (int i = 0; i < cfg->n_files; i++)

@@ -6,7 +6,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "health.h"
 #include "membership.h"
+#include "health.h"
 #include "urimap.h"
 #include "worker.h"
 
@@ -44,6 +46,9 @@ struct xjk_config {
 	int keepalive_timeout_ms; /* XjkKeepAliveTimeout: idle client connection */
 	int max_header_size;	  /* XjkMaxHeaderSize: request head bytes (431) */
 	int max_headers;	  /* XjkMaxHeaders: request header count (431) */
+	struct xjk_health_config health; /* XjkHealthCheck rules (agent/health.h) */
+	int drain_timeout_ms;	  /* XjkDrainTimeout: in-flight work allowed on stop or reload */
+	char *pid_file;		  /* XjkPidFile: NULL = none */
 	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
 
 	/* Operating xjkd (agent/admin.h, agent/control.h). */

@@ -1,6 +1,6 @@
 /* main.c: xjkd, the xjk agent. Loads the configuration, starts one data-path
  * event loop per core (threads) and runs the control loop on the main thread:
- * signals, worker-state maintenance, and the control-plane modules. */
+ * signals, worker-state maintenance, reload and graceful stop. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -9,15 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "config.h"
+#include "control.h"
 #include "evloop.h"
+#include "health.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "proxy.h"
 #include "routes.h"
 #include "splice.h"
 #include "wstate.h"
+
+#define DRAIN_POLL_MS 100
 
 struct data_thread {
 	pthread_t tid;
@@ -27,17 +34,30 @@ struct data_thread {
 
 struct control {
 	struct xjk_loop *loop;
+	struct xjk_config *cfg;
+	char **argv;
+	const char *config_path;
 	struct xjk_io signals;
+	struct xjk_io reload_ready; /* the new process's readiness pipe */
 	struct xjk_timer maintain;
+	struct xjk_health *health; /* NULL when no backend is checked */
+	struct xjk_timer drain;
+	uint64_t drain_deadline;
+	bool draining;
+	int *listen_fds;
 	struct data_thread *threads;
 	int n_threads;
+	struct xjk_admin_src admin_src; /* what the status page and xjkctl show */
+	struct xjk_admin *admin;
+	struct xjk_control *control;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: xjkd [-c FILE] [-t]\n"
 		     "  -c FILE  configuration (default " XJK_DEFAULT_CONFIG ")\n"
-		     "  -t       check the configuration, print a summary and exit\n");
+		     "  -t       check the configuration, print a summary and exit\n"
+		     "signals: HUP reload, TERM/INT stop after in-flight requests, USR1 reopen logs\n");
 }
 
 static void *data_thread_main(void *arg)
@@ -49,19 +69,115 @@ static void *data_thread_main(void *arg)
 	return NULL;
 }
 
+static void drain_thread(void *arg)
+{
+	xjk_proxy_drain(arg);
+}
+
+static void on_drain_poll(struct xjk_timer *t)
+{
+	struct control *ctl = container_of(t, struct control, drain);
+	uint64_t open = 0;
+	for (int i = 0; i < ctl->n_threads; i++)
+		open += ctl->threads[i].proxy.n_clients;
+	if (open && xjk_loop_now(ctl->loop) < ctl->drain_deadline) {
+		xjk_timer_arm(ctl->loop, &ctl->drain, DRAIN_POLL_MS);
+		return;
+	}
+	if (open)
+		xjk_warn("drain timeout: closing %llu connection(s)", (unsigned long long)open);
+	for (int i = 0; i < ctl->n_threads; i++)
+		xjk_loop_stop(ctl->threads[i].loop);
+	xjk_loop_stop(ctl->loop);
+}
+
+/* Stops accepting and lets in-flight exchanges finish, up to XjkDrainTimeout. */
+static void start_drain(struct control *ctl, const char *why)
+{
+	if (ctl->draining)
+		return;
+	ctl->draining = true;
+	/* a successor (reload) takes the status page and control socket over */
+	xjk_admin_stop(ctl->admin);
+	xjk_control_stop(ctl->control);
+	ctl->admin = NULL;
+	ctl->control = NULL;
+	xjk_info("%s: finishing in-flight requests (up to %d ms)", why, ctl->cfg->drain_timeout_ms);
+	for (int i = 0; i < ctl->n_threads; i++)
+		xjk_loop_post(ctl->threads[i].loop, drain_thread, &ctl->threads[i].proxy);
+	ctl->drain_deadline = xjk_loop_now(ctl->loop) + (uint64_t)ctl->cfg->drain_timeout_ms;
+	ctl->drain.fn = on_drain_poll;
+	xjk_timer_arm(ctl->loop, &ctl->drain, DRAIN_POLL_MS);
+}
+
+static void on_reload_ready(struct xjk_io *io, uint32_t events)
+{
+	(void)events;
+	struct control *ctl = container_of(io, struct control, reload_ready);
+	char byte;
+	ssize_t n = read(io->fd, &byte, 1);
+	xjk_loop_unwatch(io);
+	close(io->fd);
+	io->fd = -1;
+	if (n == 1)
+		start_drain(ctl, "reload: the new process serves");
+	else
+		xjk_error("reload failed: the new process exited before serving; this one goes on");
+}
+
+/* Validates the configuration and hands over to a new process; on any error
+ * the running one stays as it is. Returns 0, or -1 with the reason in ERR. */
+static int reload(struct control *ctl, char *err, size_t errlen)
+{
+	if (ctl->draining || ctl->reload_ready.fd >= 0) {
+		snprintf(err, errlen, "a reload or stop is already under way");
+		return -1;
+	}
+	xjk_notify("RELOADING=1");
+	int ready;
+	if (xjk_reload_spawn(ctl->config_path, ctl->argv, ctl->cfg, ctl->listen_fds,
+			     ctl->n_threads, &ready, err, errlen) < 0) {
+		xjk_notify("READY=1");
+		return -1;
+	}
+	ctl->reload_ready.fd = ready;
+	ctl->reload_ready.fn = on_reload_ready;
+	xjk_loop_watch(ctl->loop, &ctl->reload_ready, EPOLLIN);
+	return 0;
+}
+
+/* xjkctl reload: the same as SIGHUP. */
+static int control_reload(void *arg, char *msg, size_t msglen)
+{
+	if (reload(arg, msg, msglen) < 0)
+		return -1;
+	snprintf(msg, msglen, "configuration valid, new process starting");
+	return 0;
+}
+
 static void on_signal(struct xjk_io *io, uint32_t events)
 {
 	(void)events;
 	struct control *ctl = container_of(io, struct control, signals);
 	struct signalfd_siginfo si;
+	char err[1024];
 	while (read(io->fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGINT:
 		case SIGTERM:
-			xjk_info("signal %d: shutting down", si.ssi_signo);
-			for (int i = 0; i < ctl->n_threads; i++)
-				xjk_loop_stop(ctl->threads[i].loop);
-			xjk_loop_stop(ctl->loop);
+			if (ctl->draining) {
+				xjk_info("second stop signal: stopping now");
+				ctl->drain_deadline = 0;
+				break;
+			}
+			xjk_notify("STOPPING=1");
+			start_drain(ctl, "stop signal");
+			break;
+		case SIGHUP:
+			if (reload(ctl, err, sizeof(err)) < 0)
+				xjk_error("reload rejected: %s", err);
+			else
+				xjk_info("reload: configuration valid, new process starting");
 			break;
 		case SIGUSR1:
 			xjk_log_reopen();
@@ -80,8 +196,26 @@ static void on_maintain(struct xjk_timer *t)
 	xjk_timer_arm(ctl->loop, &ctl->maintain, 1000);
 }
 
-static int start_threads(struct control *ctl, struct xjk_config *cfg)
+/* Active checks on the control loop, and the fail-fast of in-flight exchanges
+ * on every data loop when a backend goes down. */
+static int start_health(struct control *ctl, const struct xjk_config *cfg)
 {
+	struct xjk_proxy **pxs = calloc((size_t)ctl->n_threads + 1, sizeof(*pxs));
+	if (!pxs)
+		return -ENOMEM;
+	for (int i = 0; i < ctl->n_threads; i++)
+		pxs[i] = &ctl->threads[i].proxy;
+	int rc = xjk_health_failfast_start(pxs, ctl->n_threads, cfg->workers.n_backends);
+	free(pxs);
+	if (rc < 0)
+		return rc;
+	ctl->health = xjk_health_start(ctl->loop, cfg);
+	return !ctl->health && errno ? -errno : 0;
+}
+
+static int start_threads(struct control *ctl)
+{
+	struct xjk_config *cfg = ctl->cfg;
 	ctl->threads = calloc((size_t)cfg->threads, sizeof(*ctl->threads));
 	if (!ctl->threads)
 		return -ENOMEM;
@@ -90,7 +224,8 @@ static int start_threads(struct control *ctl, struct xjk_config *cfg)
 		t->loop = xjk_loop_new();
 		if (!t->loop)
 			return -ENOMEM;
-		int rc = xjk_proxy_start(&t->proxy, i, t->loop, cfg);
+		int rc = xjk_proxy_start(&t->proxy, i, t->loop, cfg,
+					 &ctl->listen_fds[i * cfg->n_listens]);
 		if (rc < 0)
 			return rc;
 		rc = pthread_create(&t->tid, NULL, data_thread_main, t);
@@ -123,7 +258,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	struct xjk_config cfg;
+	static struct xjk_config cfg;
 	char err[1024];
 	if (xjk_config_load(path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -157,33 +292,60 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* inherited by the data threads */
 	signal(SIGPIPE, SIG_IGN);
 
-	struct control ctl = {0};
+	static struct control ctl;
+	ctl.cfg = &cfg;
+	ctl.argv = argv;
+	ctl.config_path = path;
+	ctl.reload_ready.fd = -1;
 	ctl.loop = xjk_loop_new();
 	ctl.signals.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	ctl.signals.fn = on_signal;
-	if (!ctl.loop || ctl.signals.fd < 0 ||
-	    xjk_loop_watch(ctl.loop, &ctl.signals, EPOLLIN) < 0 ||
+	if (!ctl.loop || ctl.signals.fd < 0 || xjk_loop_watch(ctl.loop, &ctl.signals, EPOLLIN) < 0 ||
 	    xjk_wstate_init(&cfg.workers) < 0 || xjk_routes_init(&cfg.workers) < 0) {
 		xjk_error("cannot initialise: %s", strerror(errno));
 		return 1;
 	}
 	xjk_splice_init(&cfg);
-	int rc = start_threads(&ctl, &cfg);
+	ctl.listen_fds = xjk_listeners_open(&cfg, cfg.threads);
+	if (!ctl.listen_fds)
+		return 1;
+	int rc = start_threads(&ctl);
 	if (rc < 0) {
 		xjk_error("cannot start: %s", strerror(-rc));
 		return 1;
 	}
+	rc = start_health(&ctl, &cfg);
+	if (rc < 0) {
+		xjk_error("cannot start health checks: %s", strerror(-rc));
+		return 1;
+	}
 	ctl.maintain.fn = on_maintain;
 	xjk_timer_arm(ctl.loop, &ctl.maintain, 1000);
-	xjk_info("xjkd started: %d listener(s), %d worker(s), %d event loop(s)", cfg.n_listens,
-		 cfg.workers.n_backends + cfg.workers.n_lbs, cfg.threads);
+	if (cfg.pid_file && (rc = xjk_pid_file_write(cfg.pid_file)) < 0)
+		xjk_warn("%s: %s", cfg.pid_file, strerror(-rc));
+	xjk_info("xjkd %d started: %d listener(s), %d worker(s), %d event loop(s)", (int)getpid(),
+		 cfg.n_listens, cfg.workers.n_backends + cfg.workers.n_lbs, cfg.threads);
+	ctl.admin_src = (struct xjk_admin_src){
+		.cfg = &cfg,
+		.membership_conf = &cfg.membership,
+		.bpf_dir = XJK_BPF_PIN_DIR,
+		.start_s = (uint64_t)time(NULL),
+	};
+	if (xjk_admin_start(ctl.loop, &ctl.admin_src, &ctl.admin) < 0 ||
+	    xjk_control_start(ctl.loop, &ctl.admin_src, control_reload, &ctl, &ctl.control) < 0)
+		return 1;
+	xjk_announce_ready();
 
 	xjk_loop_run(ctl.loop);
+	xjk_health_stop(ctl.health);
+	xjk_control_stop(ctl.control);
+	xjk_admin_stop(ctl.admin);
 	for (int i = 0; i < ctl.n_threads; i++) {
 		pthread_join(ctl.threads[i].tid, NULL);
 		xjk_proxy_stop(&ctl.threads[i].proxy);
 	}
+	xjk_health_failfast_stop();
 	xjk_splice_stop();
-	xjk_info("xjkd stopped");
+	xjk_info("xjkd %d stopped", (int)getpid());
 	return 0;
 }

@@ -26,7 +26,7 @@ static void on_tick(struct xjk_timer *t)
 	xjk_timer_arm(px->loop, &px->tick, 1000);
 }
 
-static int open_listener(const struct xjk_listen *l)
+int xjk_listen_open(const struct xjk_listen *l)
 {
 	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -45,7 +45,7 @@ static int open_listener(const struct xjk_listen *l)
 }
 
 int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
-		    const struct xjk_config *cfg)
+		    const struct xjk_config *cfg, const int *listen_fds)
 {
 	memset(px, 0, sizeof(*px));
 	px->id = id;
@@ -71,13 +71,7 @@ int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
 	}
 	for (int i = 0; i < cfg->n_listens; i++) {
 		struct xjk_listener *l = &px->listeners[i];
-		int fd = open_listener(&cfg->listens[i]);
-		if (fd < 0) {
-			xjk_error("%s:%d: cannot listen on %s: %s", cfg->listens[i].file,
-				  cfg->listens[i].line, cfg->listens[i].text, strerror(-fd));
-			return fd;
-		}
-		l->io.fd = fd;
+		l->io.fd = listen_fds[i];
 		l->io.fn = on_listener;
 		l->px = px;
 		l->conf = &cfg->listens[i];
@@ -91,13 +85,27 @@ int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
 	return 0;
 }
 
-void xjk_proxy_stop(struct xjk_proxy *px)
+static void close_listeners(struct xjk_proxy *px)
 {
 	for (int i = 0; i < px->n_listeners; i++) {
 		xjk_loop_unwatch(&px->listeners[i].io);
 		close(px->listeners[i].io.fd);
 	}
 	px->n_listeners = 0;
+}
+
+void xjk_proxy_drain(struct xjk_proxy *px)
+{
+	/* A reload's new process holds the same listening sockets, so closing
+	 * ours loses nothing from their accept queues. */
+	close_listeners(px);
+	px->draining = true;
+	xjk_clients_drain(px);
+}
+
+void xjk_proxy_stop(struct xjk_proxy *px)
+{
+	close_listeners(px);
 	xjk_access_flush(px);
 	if (px->access_fd >= 0)
 		close(px->access_fd);

@@ -26,6 +26,7 @@ struct xjk_upstream;
 
 struct xjk_pool {
 	struct xjk_upstream *idle; /* LIFO: the warmest connection first */
+	struct xjk_upstream *busy; /* handed out to a client (xjk_proxy_backend_down) */
 	int n_idle;
 	int n_open;
 	int limit; /* this thread's share of connection_pool_size */
@@ -47,7 +48,9 @@ struct xjk_proxy {
 	struct xjk_buf access;	/* access log lines not yet written */
 	int access_fd;
 	struct xjk_timer tick; /* once a second: access log flush */
-	uint64_t n_clients;
+	struct xjk_client *clients; /* every open client connection */
+	_Atomic uint64_t n_clients;
+	bool draining; /* no new connections; each one closes after its exchange */
 };
 
 /* One upstream (backend) connection speaking AJP13. */
@@ -58,16 +61,24 @@ struct xjk_upstream {
 	struct xjk_buf in, out;
 	struct xjk_client *owner; /* the client whose exchange runs here, NULL when idle */
 	struct xjk_upstream *next_idle;
+	struct xjk_upstream *busy_prev, *busy_next; /* pool->busy, while handed out */
 	struct xjk_timer timer;
 	uint64_t idle_since;
 	unsigned n_exchanges;
 	bool connecting, cping, readable, writable;
 	bool idle; /* linked in the pool's idle list */
+	bool busy; /* linked in the pool's busy list */
 };
 
-/* Opens this thread's listening sockets (SO_REUSEPORT) and pools. */
+/* Opens a listening socket for L (SO_REUSEPORT, so each thread has its own). */
+int xjk_listen_open(const struct xjk_listen *l);
+/* Starts this thread's data path on LISTEN_FDS (one per cfg->listens entry,
+ * owned from now on) with its own pools. */
 int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
-		    const struct xjk_config *cfg);
+		    const struct xjk_config *cfg, const int *listen_fds);
+/* On the proxy's own thread: stop accepting and let every connection close
+ * after its current exchange; idle keep-alive connections close now. */
+void xjk_proxy_drain(struct xjk_proxy *px);
 void xjk_proxy_stop(struct xjk_proxy *px);
 
 /* upstream.c */
@@ -85,9 +96,13 @@ int xjk_upstream_flush(struct xjk_upstream *up);
 /* A pooled connection about to be reused needs a CPing first (ping_mode P). */
 bool xjk_upstream_needs_cping(const struct xjk_upstream *up);
 void xjk_upstream_start_cping(struct xjk_upstream *up);
+/* BACKEND was declared down: every exchange this thread runs on it fails now
+ * (retried elsewhere when it can be, else 502) rather than at its timeout. */
+void xjk_proxy_backend_down(struct xjk_proxy *px, int backend);
 
 /* client.c: the upstream side calls back into the client that owns it. */
 void xjk_client_accept(struct xjk_listener *l);
+void xjk_clients_drain(struct xjk_proxy *px);
 /* The upstream is connected (and answered CPing when asked): send the request. */
 void xjk_client_upstream_ready(struct xjk_client *c);
 /* Bytes arrived on the upstream, or it can take more. */

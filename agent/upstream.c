@@ -35,11 +35,36 @@ static void pool_unlink_idle(struct xjk_pool *pool, struct xjk_upstream *up)
 	}
 }
 
+static void pool_link_busy(struct xjk_pool *pool, struct xjk_upstream *up)
+{
+	up->busy_prev = NULL;
+	up->busy_next = pool->busy;
+	if (pool->busy)
+		pool->busy->busy_prev = up;
+	pool->busy = up;
+	up->busy = true;
+}
+
+static void pool_unlink_busy(struct xjk_pool *pool, struct xjk_upstream *up)
+{
+	if (!up->busy)
+		return;
+	if (up->busy_prev)
+		up->busy_prev->busy_next = up->busy_next;
+	else
+		pool->busy = up->busy_next;
+	if (up->busy_next)
+		up->busy_next->busy_prev = up->busy_prev;
+	up->busy_prev = up->busy_next = NULL;
+	up->busy = false;
+}
+
 void xjk_upstream_close(struct xjk_upstream *up)
 {
 	struct xjk_pool *pool = &up->px->pools[up->backend];
 	if (up->idle)
 		pool_unlink_idle(pool, up);
+	pool_unlink_busy(pool, up);
 	pool->n_open--;
 	xjk_timer_cancel(up->px->loop, &up->timer);
 	xjk_loop_unwatch(&up->io);
@@ -260,13 +285,17 @@ struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend)
 		up->idle = false;
 		pool->n_idle--;
 		xjk_timer_cancel(px->loop, &up->timer);
+		pool_link_busy(pool, up);
 		return up;
 	}
 	if (pool->n_open >= pool->limit) {
 		errno = EBUSY;
 		return NULL;
 	}
-	return upstream_open(px, backend);
+	up = upstream_open(px, backend);
+	if (up)
+		pool_link_busy(pool, up);
+	return up;
 }
 
 bool xjk_upstream_needs_cping(const struct xjk_upstream *up)
@@ -284,6 +313,7 @@ void xjk_upstream_release(struct xjk_upstream *up, bool reusable)
 {
 	struct xjk_pool *pool = &up->px->pools[up->backend];
 	up->owner = NULL;
+	pool_unlink_busy(pool, up);
 	xjk_timer_cancel(up->px->loop, &up->timer);
 	if (!reusable || xjk_buf_len(&up->in) || xjk_buf_len(&up->out)) {
 		/* Leftover bytes mean the stream state is unknown: never reuse. */
@@ -299,4 +329,17 @@ void xjk_upstream_release(struct xjk_upstream *up, bool reusable)
 	const struct xjk_backend *be = backend_of(up);
 	if (be->pool_timeout_s > 0)
 		xjk_timer_arm(up->px->loop, &up->timer, (uint64_t)be->pool_timeout_s * 1000);
+}
+
+void xjk_proxy_backend_down(struct xjk_proxy *px, int backend)
+{
+	struct xjk_upstream *up = px->pools[backend].busy, *next;
+	for (; up; up = next) {
+		/* Failing an exchange closes only its own upstream, and a retry's
+		 * new one is linked at the head: the saved next stays valid. */
+		next = up->busy_next;
+		if (up->owner)
+			xjk_client_upstream_failed(up->owner, XJK_CAUSE_HEALTH,
+						   "backend declared down");
+	}
 }

@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "cfg_fixture.h"
+#include "routes.h"
 
 static const char workers_text[] = "worker.list=lb,solo\n"
 				   "worker.t1.type=ajp13\nworker.t1.host=127.0.0.1\n"
@@ -176,7 +177,8 @@ static void test_json(void **state)
 	assert_non_null(
 		strstr(j, "\"lbs\":[{\"name\":\"lb\",\"method\":\"Request\","
 			  "\"sticky_session\":true,\"sticky_session_force\":false,"
-			  "\"good\":1,\"degraded\":0,\"bad\":1,\"members\":[{\"worker\":\"t1\""));
+			  "\"good\":1,\"degraded\":0,\"bad\":1,\"members\":[{\"worker\":\"t1\","
+			  "\"lb_mult\":1,\"lb_value\":0,\"routed_to\":\"t1\"}"));
 	assert_non_null(strstr(j, "{\"name\":\"t1\",\"type\":\"ajp13\",\"host\":\"127.0.0.1\","
 				  "\"port\":8009,\"route\":\"t1\""));
 	assert_non_null(strstr(j, "\"activation\":\"ACT\",\"state\":\"OK/IDLE\",\"lbfactor\":1,"
@@ -188,6 +190,22 @@ static void test_json(void **state)
 	assert_non_null(strstr(j, "\"bpf_maps\":[]"));
 	assert_string_equal(j + strlen(j) - 2, "}\n");
 	free(j);
+}
+
+static void test_routed_to(void **state)
+{
+	(void)state;
+	assert_int_equal(xjk_routes_init(&cfg.workers), 0);
+	act("t2", "stop", NULL);
+	char *j = render(xjk_admin_render_json);
+	assert_non_null(strstr(j, "{\"worker\":\"t2\",\"lb_mult\":1,\"lb_value\":0,"
+				  "\"routed_to\":\"t1\"}"));
+	free(j);
+	act("t2", "enable", NULL);
+	j = render(xjk_admin_render_json);
+	assert_non_null(strstr(j, "\"routed_to\":\"t2\"}"));
+	free(j);
+	xjk_routes_free();
 }
 
 /* Every line is a comment or "name{labels} value", and every sample's family
@@ -253,7 +271,8 @@ static void test_html(void **state)
 	const char *h = xjk_buf_head(&out);
 	assert_non_null(strstr(h, "<p class=\"notice\">&lt;b&gt;&amp;&quot;x&quot;</p>"));
 	assert_non_null(strstr(h, "<tr id=\"worker-t2\" class=\"bad\"><td class=\"name\">t2</td>"));
-	assert_non_null(strstr(h, "<td class=\"activation\">STP</td><td class=\"state\">OK/IDLE</td>"));
+	assert_non_null(
+		strstr(h, "<td class=\"activation\">STP</td><td class=\"state\">OK/IDLE</td>"));
 	assert_non_null(strstr(h, "<option value=\"stop\" selected>Stopped</option>"));
 	assert_non_null(strstr(h, "id=\"token\""));
 	assert_non_null(strstr(h, "<input type=\"hidden\" name=\"token\">"));
@@ -298,6 +317,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lbfactor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routed_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),

@@ -1,0 +1,71 @@
+#!/bin/bash
+# 22-lifecycle.sh: xjkd stops and reloads without losing a request: SIGTERM
+# lets in-flight requests finish; SIGHUP hands over to a new process that
+# inherits the listeners (five times under wrk load, zero errors); a broken
+# configuration is rejected with its FILE:LINE while the running one serves on.
+. "$(dirname "$0")/lib.sh"
+
+lab_up 2 || { not_ok "lab_up"; exit 1; }
+lab_seed_tomcats || { not_ok "Tomcats start"; exit 1; }
+lb=$(lab_ip lb)
+conf=$LAB_DIR/seed/xjk.conf
+pidfile=$LAB_DIR/xjkd.pid
+lab_seed_conf "$LAB_DIR/seed" 80
+printf 'XjkPidFile %s\nXjkDrainTimeout 10000\n' "$pidfile" >>"$conf"
+
+xjkd_start "$conf" 80 || { not_ok "xjkd starts"; exit 1; }
+log=$LAB_DIR/xjkd-80.log
+current_pid() {
+	cat "$pidfile"
+}
+
+# --- graceful stop ---
+lab_exec client curl -sS --max-time 20 -o "$LAB_DIR/slow.out" -w '%{http_code}' \
+	"http://$lb/sleep.do?ms=2000" >"$LAB_DIR/slow.code" &
+slow=$!
+sleep 0.5
+kill -TERM "$XJKD_PID"
+wait $slow
+expect_eq "SIGTERM: the request in flight completes" 200 "$(cat "$LAB_DIR/slow.code")"
+check "SIGTERM: xjkd exits after draining" wait_for 5 bash -c "! kill -0 $XJKD_PID 2>/dev/null"
+if lab_exec client curl -s --max-time 2 "http://$lb/node.txt" >/dev/null 2>&1; then
+	not_ok "SIGTERM: nothing listens once it is gone"
+else
+	ok "SIGTERM: nothing listens once it is gone"
+fi
+
+# --- reload under load ---
+xjkd_start "$conf" 80 || { not_ok "xjkd restarts"; exit 1; }
+first=$(current_pid)
+lab_exec client wrk -t1 -c16 -d14s "http://$lb/1k.html" >"$LAB_DIR/wrk.out" 2>&1 &
+load=$!
+pids="$first"
+for i in 1 2 3 4 5; do
+	sleep 2
+	before=$(current_pid)
+	kill -HUP "$before"
+	wait_for 10 bash -c "[ \"\$(cat $pidfile)\" != $before ]" || break
+	pids="$pids $(current_pid)"
+done
+wait $load
+cat "$LAB_DIR/wrk.out"
+served=$(awk '/requests in/ { print $1 }' "$LAB_DIR/wrk.out")
+check "reload under load: five new processes took over ($pids)" test "$(wc -w <<<"$pids")" -eq 6
+check "reload under load: requests were served (${served:-0})" test "${served:-0}" -gt 1000
+check "reload under load: no socket errors" bash -c "! grep -q 'Socket errors' $LAB_DIR/wrk.out"
+check "reload under load: no non-2xx answers" bash -c "! grep -q 'Non-2xx' $LAB_DIR/wrk.out"
+check "reload: the old processes have exited" \
+	wait_for 15 bash -c "for p in $first; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
+
+# --- a broken configuration is rejected ---
+serving=$(current_pid)
+line=$(($(wc -l <"$conf") + 1))
+echo "NoSuchDirective on" >>"$conf"
+kill -HUP "$serving"
+check "invalid configuration: rejected with its FILE:LINE" \
+	wait_for 5 grep -q "reload rejected: $conf:$line: " "$log"
+sleep 0.5
+expect_eq "invalid configuration: the running process stays" "$serving" "$(current_pid)"
+check "invalid configuration: requests are still served" \
+	grep -q node= <<<"$(ccurl --max-time 5 "http://$lb/node.txt")"
+kill -TERM "$serving"
