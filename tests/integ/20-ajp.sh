@@ -24,6 +24,15 @@ if ! xjkd_start "$LAB_DIR/seed/xjk.conf" 80; then
 fi
 ok "xjkd starts with the seed configuration"
 
+# Between groups of checks: a hung xjkd fails once here instead of making
+# every later request wait for its timeout.
+still_answers() {
+	if ! ccurl --max-time 5 -o /dev/null "$url/node.txt"; then
+		not_ok "xjkd still answers after: $1"
+		exit 1
+	fi
+}
+
 # --- plain requests ---
 body=$(ccurl -w ' %{http_code}' "$url/node.txt" | tr -d '\n')
 case $body in
@@ -38,6 +47,7 @@ check "Tomcat sees the client's address" grep -q "^remote=$(lab_ip client):" <<<
 check "Host header passed" grep -qx "header.host: $lb" <<<"$out"
 expect_eq "status from Tomcat passed through" 503 "$(ccurl -o /dev/null -w '%{http_code}' "$url/status.do?code=503")"
 
+still_answers "plain requests"
 # --- request bodies ---
 random_file "$LAB_DIR/up10m" $((10 << 20))
 want="bytes=$((10 << 20)) sha256=$(sha256_of "$LAB_DIR/up10m")"
@@ -52,9 +62,10 @@ out=$(ccurl -v --expect100-timeout 10 -H 'Expect: 100-continue' -H 'Content-Type
 check "Expect: 100-continue gets an interim 100" grep -q '^< HTTP/1.1 100' "$LAB_DIR/expect.err"
 expect_eq "Expect: 100-continue body arrives" "bytes=$((1 << 20)) sha256=$(sha256_of "$LAB_DIR/up1m")" "$out"
 
+still_answers "request bodies"
 # --- response bodies ---
 n=$((100 << 20))
-lab_exec client curl -sS --max-time 120 --limit-rate 50M "$url/big.do?bytes=$n" | sha256sum | cut -d' ' -f1 >"$LAB_DIR/big.sha" &
+lab_exec client curl -sS --max-time 60 --limit-rate 50M "$url/big.do?bytes=$n" | sha256sum | cut -d' ' -f1 >"$LAB_DIR/big.sha" &
 reader=$!
 rss_max=0
 while kill -0 $reader 2>/dev/null; do
@@ -71,6 +82,7 @@ n=$((10 << 20))
 expect_eq "10 MB chunked response intact" "$(pattern_sha256 $n)" \
 	"$(ccurl "$url/big.do?bytes=$n&chunked=1" | sha256sum | cut -d' ' -f1)"
 
+still_answers "response bodies"
 # --- connections ---
 expect_eq "keep-alive: three requests, one connection" "1 0 0" \
 	"$(ccurl -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects} ' "$url/node.txt" "$url/node.txt" "$url/node.txt" | sed 's/ $//')"
@@ -85,6 +97,7 @@ rest=${resp#*$'\r\n\r\n'}
 check "HEAD: 200 with Content-Length 1000" grep -qi '^content-length: 1000' <<<"$head1"
 check "HEAD: no body, next answer follows at once" test "${rest:0:12}" = "HTTP/1.1 200"
 
+still_answers "connection handling"
 # --- stickiness ---
 jar=$LAB_DIR/jar
 rm -f "$jar"
@@ -95,6 +108,7 @@ expect_eq "sticky: count goes on 1..10" "$(seq 10 | tr '\n' ' ')" \
 	"$(sed 's/.* count=\([0-9]*\) .*/\1/' <<<"$seq_out" | tr '\n' ' ')"
 check "sticky: session route is the node's jvmRoute" test "$(grep -c "session=[0-9A-F]*\.$node\$" <<<"$seq_out")" = 10
 
+still_answers "stickiness"
 # --- lbfactor 1:3 ---
 lab_seed_conf "$LAB_DIR/weights" 81
 sed -i 's/^\(worker\.tomcat-6\.0\.26-2\.lbfactor *= *\)1/\13/' "$LAB_DIR/weights/conf/workers.properties"
@@ -110,6 +124,7 @@ else
 	not_ok "xjkd starts with lbfactor 1:3"
 fi
 
+still_answers "lbfactor"
 # --- requests that must not reach Tomcat ---
 reached() {
 	echo $(($(access_count t1) + $(access_count t2)))
@@ -143,6 +158,7 @@ bad "bare CR in a header" "GET /node.txt HTTP/1.1\r\n${h}X-Cr: a\rb\r\n\r\n"
 bad "bad method token" "G@T /node.txt HTTP/1.1\r\n$h\r\n"
 bad "bad HTTP version" "GET /node.txt HTTP/1.x\r\n$h\r\n"
 
+still_answers "malformed requests"
 # --- AJP secret (t3 requires xjk-s3cret) ---
 secret_conf() {
 	mkdir -p "$LAB_DIR/$1/conf"
@@ -174,6 +190,7 @@ else
 	not_ok "xjkd starts with a wrong secret"
 fi
 
+still_answers "AJP secret"
 # --- failover: kill -9 of one node under load ---
 lab_exec client wrk -t1 -c8 -d6s "$url/node.txt" >"$LAB_DIR/wrk.out" 2>&1 &
 load=$!

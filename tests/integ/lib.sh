@@ -49,9 +49,10 @@ wait_for() {
 	done
 }
 
-# curl from the client namespace; -sS so errors still show in the log.
+# curl from the client namespace; -sS so errors still show in the log. A
+# later --max-time overrides this one.
 ccurl() {
-	lab_exec client curl -sS --max-time 60 "$@"
+	lab_exec client curl -sS --max-time 30 "$@"
 }
 
 # http_raw HOST PORT BYTES [TIMEOUT_S]: sends BYTES (printf %b escapes, so
