@@ -376,6 +376,14 @@ static int h_membership(struct ctx *c, const struct directive *d, int argc, char
 	return 0;
 }
 
+static int h_l4_vip(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	char msg[256] = "";
+	if (xjk_l4_parse_directive(&c->cfg->l4, argc, argv, msg, sizeof(msg)) < 0)
+		return cfail(c, "%s: %s", d->name, msg);
+	return 0;
+}
+
 #define CFG(field) offsetof(struct xjk_config, field)
 
 /* JkWorkerProperty takes the rest of the line as one argument (see split_args). */
@@ -420,6 +428,7 @@ static const struct directive directives[] = {
 	{"XjkRelayListen", 1, 1, h_membership, 0, 0, 0},
 	{"XjkRelayPeer", 1, MAX_ARGS, h_membership, 0, 0, 0},
 	{"XjkRelayRate", 1, 1, h_membership, 0, 0, 0},
+	{"XjkL4Vip", 4, MAX_ARGS, h_l4_vip, 0, 0, 0},
 };
 
 static const struct directive *find_directive(const char *name)
@@ -788,6 +797,7 @@ void xjk_config_free(struct xjk_config *cfg)
 	free(cfg->log_file);
 	free(cfg->access_log);
 	free(cfg->pid_file);
+	xjk_l4_config_free(&cfg->l4);
 	free(cfg->admin_token);
 	free(cfg->control_socket);
 	for (int i = 0; i < cfg->n_files; i++)

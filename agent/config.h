@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "health.h"
+#include "l4.h"
 #include "membership.h"
 #include "health.h"
 #include "urimap.h"
@@ -50,6 +51,7 @@ struct xjk_config {
 	int drain_timeout_ms;	  /* XjkDrainTimeout: in-flight work allowed on stop or reload */
 	char *pid_file;		  /* XjkPidFile: NULL = none */
 	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
+	struct xjk_l4_config l4;		 /* XjkL4Vip (agent/l4.h) */
 
 	/* Operating xjkd (agent/admin.h, agent/control.h). */
 	struct xjk_listen admin_listen; /* XjkAdminListen; addrlen 0 = off */

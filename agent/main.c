@@ -17,8 +17,10 @@
 #include "control.h"
 #include "evloop.h"
 #include "health.h"
+#include "l4.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "membership.h"
 #include "proxy.h"
 #include "routes.h"
 #include "splice.h"
@@ -47,6 +49,9 @@ struct control {
 	int *listen_fds;
 	struct data_thread *threads;
 	int n_threads;
+	struct xjk_membership *membership; /* NULL without XjkMembership */
+	struct xjk_l4 *l4;		   /* NULL without XjkL4Vip */
+	pthread_t control_tid;
 	struct xjk_admin_src admin_src; /* what the status page and xjkctl show */
 	struct xjk_admin *admin;
 	struct xjk_control *control;
@@ -54,10 +59,11 @@ struct control {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: xjkd [-c FILE] [-t]\n"
-		     "  -c FILE  configuration (default " XJK_DEFAULT_CONFIG ")\n"
-		     "  -t       check the configuration, print a summary and exit\n"
-		     "signals: HUP reload, TERM/INT stop after in-flight requests, USR1 reopen logs\n");
+	fprintf(out,
+		"usage: xjkd [-c FILE] [-t]\n"
+		"  -c FILE  configuration (default " XJK_DEFAULT_CONFIG ")\n"
+		"  -t       check the configuration, print a summary and exit\n"
+		"signals: HUP reload, TERM/INT stop after in-flight requests, USR1 reopen logs\n");
 }
 
 static void *data_thread_main(void *arg)
@@ -135,8 +141,8 @@ static int reload(struct control *ctl, char *err, size_t errlen)
 	}
 	xjk_notify("RELOADING=1");
 	int ready;
-	if (xjk_reload_spawn(ctl->config_path, ctl->argv, ctl->cfg, ctl->listen_fds,
-			     ctl->n_threads, &ready, err, errlen) < 0) {
+	if (xjk_reload_spawn(ctl->config_path, ctl->argv, ctl->cfg, ctl->listen_fds, ctl->n_threads,
+			     &ready, err, errlen) < 0) {
 		xjk_notify("READY=1");
 		return -1;
 	}
@@ -211,6 +217,65 @@ static int start_health(struct control *ctl, const struct xjk_config *cfg)
 		return rc;
 	ctl->health = xjk_health_start(ctl->loop, cfg);
 	return !ctl->health && errno ? -errno : 0;
+}
+
+/* The XDP rings follow worker state: a backend leaves every ring while it is
+ * not OK or not active, and comes back with its weight. The l4 module belongs
+ * to the control loop (it also follows netlink there): a change decided on a
+ * data thread is posted to it, one decided on the control loop applies at once. */
+struct l4_change {
+	struct control *ctl;
+	int backend;
+	bool up;
+};
+
+static void l4_apply(void *arg)
+{
+	struct l4_change *ch = arg;
+	const char *name = ch->ctl->cfg->workers.backends[ch->backend].name;
+	if (xjk_l4_set_backend_up(ch->ctl->l4, name, ch->up) > 0)
+		xjk_info("l4: %s %s the rings", name, ch->up ? "back in" : "out of");
+	free(ch);
+}
+
+static void l4_on_state(void *arg, int backend, enum xjk_worker_state state,
+			enum xjk_activation activation)
+{
+	struct control *ctl = arg;
+	struct l4_change *ch = malloc(sizeof(*ch));
+	if (!ch)
+		return;
+	*ch = (struct l4_change){ctl, backend,
+				 activation == XJK_ACTIVE &&
+					 (state == XJK_STATE_OK || state == XJK_STATE_OK_IDLE ||
+					  state == XJK_STATE_OK_BUSY)};
+	if (pthread_equal(pthread_self(), ctl->control_tid))
+		l4_apply(ch);
+	else if (xjk_loop_post(ctl->loop, l4_apply, ch) < 0)
+		free(ch);
+}
+
+/* The control-plane modules the configuration asks for: cluster membership
+ * (a member leaving marks its workers down) and the XDP fast path. */
+static int start_control_modules(struct control *ctl)
+{
+	struct xjk_config *cfg = ctl->cfg;
+	if (cfg->membership.enabled) {
+		ctl->membership = xjk_membership_new(ctl->loop, &cfg->membership,
+						     xjk_membership_failover, cfg);
+		if (!ctl->membership)
+			return -1;
+	}
+	if (cfg->l4.n_vips) {
+		char err[512];
+		if (xjk_l4_open(&cfg->l4, &cfg->workers, ctl->loop, &ctl->l4, err, sizeof(err)) <
+		    0) {
+			xjk_error("XjkL4Vip: %s", err);
+			return -1;
+		}
+		xjk_wstate_subscribe(l4_on_state, ctl);
+	}
+	return 0;
 }
 
 static int start_threads(struct control *ctl)
@@ -294,13 +359,15 @@ int main(int argc, char **argv)
 
 	static struct control ctl;
 	ctl.cfg = &cfg;
+	ctl.control_tid = pthread_self();
 	ctl.argv = argv;
 	ctl.config_path = path;
 	ctl.reload_ready.fd = -1;
 	ctl.loop = xjk_loop_new();
 	ctl.signals.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	ctl.signals.fn = on_signal;
-	if (!ctl.loop || ctl.signals.fd < 0 || xjk_loop_watch(ctl.loop, &ctl.signals, EPOLLIN) < 0 ||
+	if (!ctl.loop || ctl.signals.fd < 0 ||
+	    xjk_loop_watch(ctl.loop, &ctl.signals, EPOLLIN) < 0 ||
 	    xjk_wstate_init(&cfg.workers) < 0 || xjk_routes_init(&cfg.workers) < 0) {
 		xjk_error("cannot initialise: %s", strerror(errno));
 		return 1;
@@ -319,6 +386,8 @@ int main(int argc, char **argv)
 		xjk_error("cannot start health checks: %s", strerror(-rc));
 		return 1;
 	}
+	if (start_control_modules(&ctl) < 0)
+		return 1;
 	ctl.maintain.fn = on_maintain;
 	xjk_timer_arm(ctl.loop, &ctl.maintain, 1000);
 	if (cfg.pid_file && (rc = xjk_pid_file_write(cfg.pid_file)) < 0)
@@ -327,6 +396,7 @@ int main(int argc, char **argv)
 		 cfg.n_listens, cfg.workers.n_backends + cfg.workers.n_lbs, cfg.threads);
 	ctl.admin_src = (struct xjk_admin_src){
 		.cfg = &cfg,
+		.membership = ctl.membership,
 		.membership_conf = &cfg.membership,
 		.bpf_dir = XJK_BPF_PIN_DIR,
 		.start_s = (uint64_t)time(NULL),
@@ -346,6 +416,8 @@ int main(int argc, char **argv)
 	}
 	xjk_health_failfast_stop();
 	xjk_splice_stop();
+	xjk_membership_free(ctl.membership);
+	xjk_l4_close(ctl.l4);
 	xjk_info("xjkd %d stopped", (int)getpid());
 	return 0;
 }
