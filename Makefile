@@ -6,6 +6,10 @@
 #   make check      every tier: unit, BPF_PROG_RUN, netns integration with real Tomcats
 #   make demo       the seed's scenario in a throwaway netns lab
 #   make bench      side-by-side benchmarks against the peers (docs/performance.md)
+#   make fuzz       every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS each
+#   make check-san  unit tier and xjkd integration tests built with ASan+UBSan
+#   make soak       30-minute soak under load (not in CI; docs/reliability.md)
+#   SANITIZE=1      build with -fsanitize=address,undefined (use its own B=)
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -18,6 +22,11 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
             -Iinclude -Iagent -I$(B) $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
 LDLIBS   += -lbpf -lelf -lz -lnl-route-3 -lnl-3 -lpthread -lm
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS   += $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+endif
 BPFFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
             -Iinclude -I/usr/include/$(TRIPLE)
 
@@ -35,7 +44,21 @@ BPFT_MAIN := $(wildcard tests/bpf/test_*.c tests/bpf/bench_*.c tests/bpf/run_*.c
 BPFT_LIB  := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%.o,$(filter-out $(BPFT_MAIN),$(wildcard tests/bpf/*.c)))
 BPFT_BIN  := $(BPFT_MAIN:tests/bpf/%.c=$(B)/tests/bpf/%)
 
-.PHONY: all deps unit integ check demo bench fuzz format clean install
+# libFuzzer harnesses: the agent built again with clang and the fuzzer's
+# coverage and sanitizers, in $(B)/fuzz so the regular objects stay as they are.
+FUZZ_SECONDS ?= 60
+FUZZ_B       := $(B)/fuzz
+FUZZ_CFLAGS  := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -Iinclude -Iagent -Itests/fuzz -I$(B) $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_MAIN    := $(filter-out tests/fuzz/fuzz_common.c,$(FUZZ_SRC))
+FUZZ_BIN     := $(FUZZ_MAIN:tests/fuzz/%.c=$(FUZZ_B)/%)
+SAN_B        ?= build-san
+# integration scripts that run xjkd, for check-san (names as XJK_TESTS takes them)
+SAN_INTEG    ?= ajp lifecycle failover admin smuggling hostile
+
+.PHONY: all deps unit integ check check-san demo bench fuzz fuzz-build soak format clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -77,7 +100,20 @@ $(B)/tests/bpf/%.o: tests/bpf/%.c | $(B)/tests/bpf $(SKELS)
 $(BPFT_BIN): %: %.o $(BPFT_LIB) $(B)/libxjk.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B) $(B)/bpf $(B)/agent $(B)/tools $(B)/tests $(B)/tests/bpf:
+$(FUZZ_B)/agent/%.o: agent/%.c | $(FUZZ_B)/agent $(SKELS)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_B)/libxjk.a: $(AGENT_SRC:%.c=$(FUZZ_B)/%.o)
+	$(AR) rcs $@ $^
+
+$(FUZZ_B)/%.o: tests/fuzz/%.c | $(FUZZ_B)/agent
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+# --wrap: harness hosts never reach a resolver (tests/fuzz/fuzz_common.c).
+$(FUZZ_B)/fuzz_%: $(FUZZ_B)/fuzz_%.o $(FUZZ_B)/fuzz_common.o $(FUZZ_B)/libxjk.a
+	$(CLANG) -fsanitize=fuzzer,address,undefined -Wl,--wrap=getaddrinfo -o $@ $^ $(LDLIBS)
+
+$(B) $(B)/bpf $(B)/agent $(B)/tools $(B)/tests $(B)/tests/bpf $(FUZZ_B)/agent:
 	@mkdir -p $@
 
 unit:
@@ -103,10 +139,47 @@ bench:
 	@$(MAKE) -s all
 	@for s in tools/bench/bench-*.sh; do "$$s" || exit 1; done
 
+fuzz-build: $(FUZZ_BIN)
+
+# Each harness starts from its seeds (tests/fuzz/corpus/NAME) and keeps what it
+# learns in $(FUZZ_B)/corpus/NAME; a crash leaves $(FUZZ_B)/crash-NAME-*.
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_B) $(FUZZ_SECONDS)
+
+check-san:
+	@tools/deps.sh
+	@$(MAKE) -s all B=$(SAN_B) SANITIZE=1
+	@B=$(SAN_B) tests/run.sh unit
+	@B=$(SAN_B) XJK_TESTS="$(SAN_INTEG)" tests/run.sh integ
+
+soak:
+	@tools/deps.sh
+	@$(MAKE) -s all
+	@tools/soak/soak.sh
+
 format:
-	clang-format -i $(wildcard agent/*.[ch] bpf/*.[ch] include/*.h tools/*.c tests/unit/*.[ch])
+	clang-format -i $(wildcard agent/*.[ch] bpf/*.[ch] include/*.h tools/*.c tests/unit/*.[ch] tests/fuzz/*.[ch])
 
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/*/*.d)
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: binaries, man pages,
+# the systemd unit (pointing at PREFIX), and the sample configuration unless
+# one is there already. The BPF programs are built into xjkd (skeletons).
+PREFIX    ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR   ?= /lib/systemd/system
+install: $(B)/xjkd $(B)/xjkctl
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xjk
+	install -m 755 $(B)/xjkd $(B)/xjkctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 docs/man/xjkd.8 docs/man/xjkctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 docs/man/xjk.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed 's|/usr/sbin/|$(PREFIX)/sbin/|; s|/etc/xjk/|$(SYSCONFDIR)/xjk/|' conf/xjkd.service \
+		>$(DESTDIR)$(UNITDIR)/xjkd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/xjkd.service
+	for f in xjk.conf workers.properties; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/xjk/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/xjk/; \
+	done
+
+-include $(wildcard $(B)/*/*.d $(FUZZ_B)/*.d $(FUZZ_B)/*/*.d)

@@ -179,3 +179,18 @@ check "the old process exits" wait_for 40 bash -c "! kill -0 $XJKD_PID 2>/dev/nu
 check "the new process answers on the control socket" wait_for 10 "$XJKCTL" -s "$sock" status
 check "the new process serves the status page" wait_for 10 bash -c "nsenter --net=/run/netns/$(lab_ns client) curl -sf -o /dev/null $admin/status.json"
 grep -E 'admin|control|reload' "$log" | tail -5 | sed 's/^/# /'
+
+# --- make install honours PREFIX and DESTDIR ---
+dest=$LAB_DIR/dest
+make -s -C "$XJK_ROOT" B="${B:-build}" install DESTDIR="$dest" PREFIX=/opt/xjk >"$LAB_DIR/install.out" 2>&1
+check "make install DESTDIR PREFIX=/opt/xjk" test $? = 0
+missing=""
+for f in opt/xjk/sbin/xjkd opt/xjk/sbin/xjkctl opt/xjk/share/man/man8/xjkd.8 opt/xjk/share/man/man8/xjkctl.8 \
+	opt/xjk/share/man/man5/xjk.conf.5 lib/systemd/system/xjkd.service etc/xjk/xjk.conf etc/xjk/workers.properties; do
+	[ -s "$dest/$f" ] || missing="$missing $f"
+done
+expect_eq "installed files" "" "$missing"
+expect_eq "the unit starts the installed xjkd" "ExecStart=/opt/xjk/sbin/xjkd -c /etc/xjk/xjk.conf" \
+	"$(grep '^ExecStart=' "$dest/lib/systemd/system/xjkd.service")"
+check "the installed xjkd accepts the installed configuration" "$dest/opt/xjk/sbin/xjkd" -t -c "$dest/etc/xjk/xjk.conf"
+check "the man pages format without warnings" bash -c "for m in $dest/opt/xjk/share/man/man*/*; do [ -z \"\$(MANWIDTH=80 man --warnings -l \$m 2>&1 >/dev/null)\" ] || exit 1; done"
