@@ -66,6 +66,7 @@ struct xjk_client {
 	struct xjk_client *prev, *next; /* px->clients */
 	struct xjk_buf in, out;
 	bool readable, writable, closing, eof;
+	bool hup; /* the peer hung up: read until EOF, no further edge comes */
 	struct xjk_timer timer;
 
 	char peer_ip[INET6_ADDRSTRLEN], local_ip[INET6_ADDRSTRLEN];
@@ -164,11 +165,16 @@ static int client_read(struct xjk_client *c, size_t limit)
 		char *w = xjk_buf_reserve(&c->in, 16384);
 		if (!w)
 			return -1;
-		ssize_t n = recv(c->io.fd, w, c->in.cap - c->in.end, 0);
+		size_t room = c->in.cap - c->in.end;
+		ssize_t n = recv(c->io.fd, w, room, 0);
 		if (n > 0) {
 			xjk_buf_commit(&c->in, (size_t)n);
-			if ((size_t)n < c->in.cap - c->in.end)
+			if ((size_t)n < room) {
+				/* Drained: the next bytes bring a new edge (see upstream.c). */
+				if (!c->hup)
+					c->readable = false;
 				break;
+			}
 		} else if (n == 0) {
 			c->eof = true;
 		} else if (errno == EAGAIN) {
@@ -1132,6 +1138,8 @@ static void on_client_io(struct xjk_io *io, uint32_t events)
 	struct xjk_client *c = container_of(io, struct xjk_client, io);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		c->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->hup = true;
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		c->writable = true;
 	if (events & EPOLLERR) {

@@ -66,6 +66,7 @@ struct xjk_upstream {
 	uint64_t idle_since;
 	unsigned n_exchanges;
 	bool connecting, cping, readable, writable;
+	bool hup; /* the peer hung up: read until EOF, no further edge comes */
 	bool idle; /* linked in the pool's idle list */
 	bool busy; /* linked in the pool's busy list */
 };

@@ -144,9 +144,15 @@ int xjk_upstream_read(struct xjk_upstream *up)
 		char *w = xjk_buf_reserve(&up->in, 16384);
 		if (!w)
 			return -1;
-		ssize_t n = recv(up->io.fd, w, up->in.cap - up->in.end, 0);
+		size_t room = up->in.cap - up->in.end;
+		ssize_t n = recv(up->io.fd, w, room, 0);
 		if (n > 0) {
 			xjk_buf_commit(&up->in, (size_t)n);
+			/* A short read drained the socket: the next bytes bring a new
+			 * edge, so no EAGAIN round trip is needed to learn it. After a
+			 * hang-up no edge follows, so keep reading until EOF. */
+			if ((size_t)n < room && !up->hup)
+				up->readable = false;
 			break; /* one read per call keeps the buffer bounded */
 		} else if (n < 0 && errno == EAGAIN) {
 			up->readable = false;
@@ -165,6 +171,8 @@ static void on_upstream_io(struct xjk_io *io, uint32_t events)
 
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		up->readable = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		up->hup = true;
 	if (events & EPOLLOUT)
 		up->writable = true;
 
