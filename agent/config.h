@@ -9,7 +9,6 @@
 #include "health.h"
 #include "l4.h"
 #include "membership.h"
-#include "health.h"
 #include "urimap.h"
 #include "worker.h"
 

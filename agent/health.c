@@ -256,7 +256,7 @@ static void on_timer(struct xjk_timer *t)
 	if (k->running) {
 		char detail[64];
 		snprintf(detail, sizeof(detail), "%s after %d ms",
-			 k->connecting			 ? "connect timeout"
+			 k->connecting		       ? "connect timeout"
 			 : k->p.type == XJK_HEALTH_AJP ? "no CPong"
 						       : "no HTTP reply",
 			 k->p.timeout_ms);

@@ -56,11 +56,11 @@ enum {
 struct xjk_health_params {
 	enum xjk_health_type type;
 	int interval_ms, timeout_ms, rise, fall;
-	int jitter_pct;	 /* each delay is interval +- this share of it */
-	int port;	 /* 0: the worker's own port */
-	int expect;	 /* HTTP status a passing check answers */
+	int jitter_pct; /* each delay is interval +- this share of it */
+	int port;	/* 0: the worker's own port */
+	int expect;	/* HTTP status a passing check answers */
 	char path[XJK_HEALTH_PATH_MAX];
-	unsigned set;	 /* XJK_HEALTH_SET_* given by the rule */
+	unsigned set; /* XJK_HEALTH_SET_* given by the rule */
 };
 
 /* One XjkHealthCheck line. Rules apply in order; each overrides only the
@@ -90,8 +90,8 @@ int xjk_health_config_check(const struct xjk_health_config *hc, const struct xjk
 			    char *err, size_t errlen);
 /* The settings for backend B: defaults, then every matching rule in order.
  * An AJP check's timeout never exceeds the worker's ping_timeout. */
-void xjk_health_params_for(const struct xjk_health_config *hc, const struct xjk_workers *w,
-			   int b, struct xjk_health_params *out);
+void xjk_health_params_for(const struct xjk_health_config *hc, const struct xjk_workers *w, int b,
+			   struct xjk_health_params *out);
 void xjk_health_config_free(struct xjk_health_config *hc);
 const char *xjk_health_type_name(enum xjk_health_type type);
 

@@ -12,7 +12,7 @@
 #include "workers.h"
 
 static const char *const type_names[] = {
-	[XJK_HEALTH_AUTO] = "auto", [XJK_HEALTH_OFF] = "off",	[XJK_HEALTH_AJP] = "ajp",
+	[XJK_HEALTH_AUTO] = "auto", [XJK_HEALTH_OFF] = "off", [XJK_HEALTH_AJP] = "ajp",
 	[XJK_HEALTH_HTTP] = "http", [XJK_HEALTH_TCP] = "tcp",
 };
 
@@ -117,8 +117,9 @@ static int parse_option(struct xjk_health_params *p, const char *arg, char *err,
 		if (!KEY(o->name))
 			continue;
 		if (xjk_props_parse_int(v, &n) || n < o->lo || n > o->hi)
-			return fail(err, errlen, "XjkHealthCheck: %s needs a number from %ld to %ld, "
-						 "not '%s'",
+			return fail(err, errlen,
+				    "XjkHealthCheck: %s needs a number from %ld to %ld, "
+				    "not '%s'",
 				    o->name, o->lo, o->hi, v);
 		*(int *)((char *)p + o->off) = (int)n;
 		p->set |= o->bit;
@@ -203,8 +204,8 @@ static void apply(struct xjk_health_params *out, const struct xjk_health_params 
 	out->set |= p->set;
 }
 
-void xjk_health_params_for(const struct xjk_health_config *hc, const struct xjk_workers *w,
-			   int b, struct xjk_health_params *out)
+void xjk_health_params_for(const struct xjk_health_config *hc, const struct xjk_workers *w, int b,
+			   struct xjk_health_params *out)
 {
 	const struct xjk_backend *be = &w->backends[b];
 	*out = (struct xjk_health_params){
