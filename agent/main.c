@@ -51,6 +51,7 @@ struct control {
 	int n_threads;
 	struct xjk_membership *membership; /* NULL without XjkMembership */
 	struct xjk_l4 *l4;		   /* NULL without XjkL4Vip */
+	int *l4_lbfactor;		   /* per backend, as the rings last saw it */
 	pthread_t control_tid;
 	struct xjk_admin_src admin_src; /* what the status page and xjkctl show */
 	struct xjk_admin *admin;
@@ -227,14 +228,23 @@ struct l4_change {
 	struct control *ctl;
 	int backend;
 	bool up;
+	int lbfactor;
 };
 
 static void l4_apply(void *arg)
 {
 	struct l4_change *ch = arg;
-	const char *name = ch->ctl->cfg->workers.backends[ch->backend].name;
-	if (xjk_l4_set_backend_up(ch->ctl->l4, name, ch->up) > 0)
-		xjk_info("l4: %s %s the rings", name, ch->up ? "back in" : "out of");
+	struct control *ctl = ch->ctl;
+	const char *name = ctl->cfg->workers.backends[ch->backend].name;
+	/* Only an operator's lbfactor change reweights: a weight written in
+	 * XjkL4Vip stays until then. */
+	if (ch->lbfactor != ctl->l4_lbfactor[ch->backend]) {
+		ctl->l4_lbfactor[ch->backend] = ch->lbfactor;
+		if (xjk_l4_set_backend_weight(ctl->l4, name, (uint32_t)ch->lbfactor) > 0)
+			xjk_info("l4: %s weight %d", name, ch->lbfactor);
+	}
+	if (xjk_l4_set_backend_up(ctl->l4, name, ch->up) > 0)
+		xjk_info("l4: %s %s the rings", name, ch->up ? "in" : "out of");
 	free(ch);
 }
 
@@ -248,7 +258,8 @@ static void l4_on_state(void *arg, int backend, enum xjk_worker_state state,
 	*ch = (struct l4_change){ctl, backend,
 				 activation == XJK_ACTIVE &&
 					 (state == XJK_STATE_OK || state == XJK_STATE_OK_IDLE ||
-					  state == XJK_STATE_OK_BUSY)};
+					  state == XJK_STATE_OK_BUSY),
+				 xjk_wstate_lbfactor(backend)};
 	if (pthread_equal(pthread_self(), ctl->control_tid))
 		l4_apply(ch);
 	else if (xjk_loop_post(ctl->loop, l4_apply, ch) < 0)
@@ -273,6 +284,11 @@ static int start_control_modules(struct control *ctl)
 			xjk_error("XjkL4Vip: %s", err);
 			return -1;
 		}
+		ctl->l4_lbfactor = calloc((size_t)cfg->workers.n_backends + 1, sizeof(int));
+		if (!ctl->l4_lbfactor)
+			return -1;
+		for (int i = 0; i < cfg->workers.n_backends; i++)
+			ctl->l4_lbfactor[i] = cfg->workers.backends[i].lbfactor;
 		xjk_wstate_subscribe(l4_on_state, ctl);
 	}
 	return 0;

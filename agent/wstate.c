@@ -23,8 +23,8 @@ struct backend_rt {
 	_Atomic int state;
 	_Atomic int activation;
 	_Atomic int lbfactor; /* runtime value: starts as configured, operators change it */
-	uint64_t error_time; /* ms, under the lock */
-	int recover_time_s;  /* smallest recover_time of the lbs it belongs to */
+	uint64_t error_time;  /* ms, under the lock */
+	int recover_time_s;   /* smallest recover_time of the lbs it belongs to */
 	_Atomic uint64_t requests, errors, client_errors, bytes_in, bytes_out;
 	_Atomic int64_t busy, max_busy;
 };
@@ -165,6 +165,15 @@ static bool is_error_state(int state)
 	       state == XJK_STATE_ERR_PRB;
 }
 
+/* Under the lock: tells every subscriber the backend's current state. */
+static void notify(int backend)
+{
+	struct backend_rt *b = &ws.backends[backend];
+	for (int i = 0; i < ws.n_subs; i++)
+		ws.subs[i].fn(ws.subs[i].ctx, backend, atomic_load(&b->state),
+			      atomic_load(&b->activation));
+}
+
 /* Under the lock: the one place a state or activation changes. */
 static void transition(int backend, int state, int activation, enum xjk_cause cause,
 		       const char *detail)
@@ -188,8 +197,7 @@ static void transition(int backend, int state, int activation, enum xjk_cause ca
 			xjk_activation_name(activation), xjk_cause_name(cause), detail ? ": " : "",
 			detail ? detail : "");
 	}
-	for (int i = 0; i < ws.n_subs; i++)
-		ws.subs[i].fn(ws.subs[i].ctx, backend, state, activation);
+	notify(backend);
 }
 
 void xjk_wstate_report(int backend, enum xjk_cause cause, const char *detail)
@@ -308,9 +316,10 @@ int xjk_wstate_choose(int lb, const struct xjk_str *routes, int n_routes, bool h
 	}
 	int m = choice.index;
 	atomic_store_explicit(&rt->offset, choice.next_offset, memory_order_relaxed);
-	atomic_fetch_add_explicit(&rt->lb_value[m],
-				  xjk_lb_pick_cost(conf->method, mult_of(rt, m), has_session, false),
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(
+		&rt->lb_value[m],
+		xjk_lb_pick_cost(conf->method, mult_of(rt, m), has_session, false),
+		memory_order_relaxed);
 	int backend = conf->members[m];
 	if (cands[m].state == XJK_STATE_ERR_REC) {
 		int expected = XJK_STATE_ERR_REC;
@@ -396,11 +405,14 @@ int xjk_wstate_set_lbfactor(int backend, int lbfactor)
 		for (int m = 0; !rc && m < conf->n_members; m++)
 			atomic_store(&ws.lbs[l].lb_value[m], 0);
 	}
-	if (rc)
+	if (rc) {
 		atomic_store(&ws.backends[backend].lbfactor, old);
-	else
+	} else {
 		xjk_info("worker %s: lbfactor %d -> %d (%s)", ws.workers->backends[backend].name,
 			 old, lbfactor, xjk_cause_name(XJK_CAUSE_OPERATOR));
+		/* Weighted consumers (the XDP rings) read the new factor. */
+		notify(backend);
+	}
 	pthread_mutex_unlock(&ws.lock);
 	return rc;
 }

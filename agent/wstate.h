@@ -31,7 +31,8 @@ enum xjk_cause {
 
 const char *xjk_cause_name(enum xjk_cause cause);
 
-/* Called under the wstate lock after each change, on the thread that made it. */
+/* Called under the wstate lock after each change of state, activation or
+ * lbfactor (xjk_wstate_lbfactor), on the thread that made it. */
 typedef void (*xjk_wstate_fn)(void *ctx, int backend, enum xjk_worker_state state,
 			      enum xjk_activation activation);
 
