@@ -66,7 +66,9 @@ struct xjk_client {
 	struct xjk_client *prev, *next; /* px->clients */
 	struct xjk_buf in, out;
 	bool readable, writable, closing, eof;
-	bool hup; /* the peer hung up: read until EOF, no further edge comes */
+	bool hup;	/* the peer hung up: read until EOF, no further edge comes */
+	bool lingering; /* response sent, write side shut: swallowing input */
+	size_t lingered;
 	struct xjk_timer timer;
 
 	char peer_ip[INET6_ADDRSTRLEN], local_ip[INET6_ADDRSTRLEN];
@@ -133,7 +135,43 @@ static void client_close(struct xjk_client *c)
 	close(fd);
 }
 
-/* Writes c->out; closes when the connection is done. Returns -1 when closed. */
+/* After the last response, half-close and swallow what the client still
+ * sends, for a while: closing a socket with unread bytes makes the kernel
+ * answer with a reset, which can destroy the response (a 400 for a request
+ * whose body was never read, say) before the client has read it. */
+#define LINGER_MS	 2000
+#define LINGER_MAX_BYTES (256 * 1024)
+
+static void client_linger(struct xjk_client *c)
+{
+	if (c->eof) {
+		client_close(c);
+		return;
+	}
+	if (!c->lingering) {
+		c->lingering = true;
+		shutdown(c->io.fd, SHUT_WR);
+		xjk_buf_reset(&c->in);
+		xjk_timer_arm(c->px->loop, &c->timer, LINGER_MS);
+	}
+	char junk[16384];
+	while (c->readable) {
+		ssize_t n = recv(c->io.fd, junk, sizeof(junk), 0);
+		if (n > 0 && (c->lingered += (size_t)n) <= LINGER_MAX_BYTES)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			c->readable = false;
+			return;
+		}
+		client_close(c); /* EOF, error, or more than we care to swallow */
+		return;
+	}
+}
+
+/* Writes c->out; closes when the connection is done. Returns -1 when the
+ * connection is done (closed or lingering). */
 static int client_flush(struct xjk_client *c)
 {
 	while (xjk_buf_len(&c->out) && c->writable) {
@@ -151,7 +189,7 @@ static int client_flush(struct xjk_client *c)
 		}
 	}
 	if (c->closing && !xjk_buf_len(&c->out)) {
-		client_close(c);
+		client_linger(c);
 		return -1;
 	}
 	return 0;
