@@ -349,7 +349,8 @@ int xjk_urimap_resolve(struct xjk_urimap *m, const struct xjk_workers *w, char *
 	}
 	for (int i = 0; i < m->n; i++)
 		pending_release(&p->pending[i]);
-	qsort(m->rules, (size_t)m->n, sizeof(*m->rules), precedence);
+	if (m->n) /* an empty map has rules == NULL, which qsort must not get */
+		qsort(m->rules, (size_t)m->n, sizeof(*m->rules), precedence);
 	return 0;
 }
 

@@ -263,6 +263,16 @@ static void test_errors(void **state)
 	xjk_urimap_free(m);
 }
 
+/* A configuration without any mount (found by tests/fuzz/fuzz_urimap.c: the
+ * empty rule array went to qsort as NULL, undefined behaviour under UBSan). */
+static void test_empty_map(void **state)
+{
+	(void)state;
+	struct xjk_urimap *m = build(NULL, 0);
+	assert_string_equal(target(m, "/app/x", NULL), "-");
+	xjk_urimap_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bar_expansion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extensions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_map, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
