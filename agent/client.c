@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "log.h"
 #include "proxy.h"
 #include "session.h"
@@ -85,6 +86,7 @@ static void client_process(struct xjk_client *c);
 static void exchange_pump(struct xjk_client *c);
 static void start_attempt(struct xjk_client *c);
 static void finish_exchange(struct xjk_client *c, bool reuse);
+static void serve_status(struct xjk_client *c);
 
 /* ---- connection lifetime ---- */
 
@@ -413,12 +415,58 @@ static void begin_request(struct xjk_client *c)
 	} else if (ex->ref.type == XJK_WORKER_AJP13 || ex->ref.type == XJK_WORKER_HTTP) {
 		ex->backend = ex->ref.index;
 	} else {
-		/* status workers have their own handler (a later issue). */
-		respond_error(c, 501, false);
+		serve_status(c);
 		return;
 	}
 	ex->replayable = true;
 	start_attempt(c);
+}
+
+/* A mod_jk status worker mounted with JkMount (jkstatus): xjk's status page,
+ * read-only here; changes go through the admin listener, which checks the
+ * token. "?mime=json" and "?mime=txt" as in jkstatus. Cluster members are
+ * left out: their table belongs to the control thread. */
+static void serve_status(struct xjk_client *c)
+{
+	const struct xjk_admin_src src = {
+		.cfg = c->px->cfg,
+		.bpf_dir = XJK_BPF_PIN_DIR,
+		.start_s = c->px->started,
+	};
+	struct xjk_str q = c->req.query;
+	bool json = q.p && memmem(q.p, q.len, "mime=json", 9);
+	bool txt = q.p && memmem(q.p, q.len, "mime=txt", 8);
+	struct xjk_admin_model m;
+	struct xjk_buf body = {0};
+	const struct xjk_admin_page page = {.notice = "read-only view (jkstatus mount)"};
+	int rc = xjk_admin_model_build(&src, &m);
+	if (!rc)
+		rc = json  ? xjk_admin_render_json(&m, &body)
+		     : txt ? xjk_admin_render_text(&m, XJK_ADMIN_TEXT_STATUS, &body)
+			   : xjk_admin_render_html(&m, &page, &body);
+	xjk_admin_model_free(&m);
+	if (rc < 0) {
+		xjk_buf_free(&body);
+		respond_error(c, 500, false);
+		return;
+	}
+	struct exchange *ex = &c->ex;
+	ex->status = 200;
+	ex->no_body = c->req.method_code == 3;
+	ex->close_after = !c->req.keep_alive || c->px->draining || ex->body != BODY_NONE;
+	xjk_admin_printf(&c->out,
+			 "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n%s\r\n",
+			 json  ? "application/json"
+			 : txt ? "text/plain; charset=utf-8"
+			       : "text/html; charset=utf-8",
+			 xjk_buf_len(&body), ex->close_after ? "Connection: close\r\n" : "");
+	if (!ex->no_body)
+		xjk_buf_append(&c->out, xjk_buf_head(&body), xjk_buf_len(&body));
+	ex->resp_bytes = ex->no_body ? 0 : xjk_buf_len(&body);
+	ex->head_done = true;
+	xjk_buf_free(&body);
+	finish_exchange(c, false);
 }
 
 static bool idempotent(const struct xjk_http_request *r)

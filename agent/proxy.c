@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -52,6 +53,7 @@ int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
 	px->loop = loop;
 	px->cfg = cfg;
 	px->access_fd = -1;
+	px->started = (uint64_t)time(NULL);
 	px->pools = calloc((size_t)cfg->workers.n_backends + 1, sizeof(*px->pools));
 	px->listeners = calloc((size_t)cfg->n_listens + 1, sizeof(*px->listeners));
 	if (!px->pools || !px->listeners)

@@ -47,10 +47,11 @@ struct xjk_proxy {
 	struct xjk_pool *pools; /* one per backend */
 	struct xjk_buf access;	/* access log lines not yet written */
 	int access_fd;
-	struct xjk_timer tick; /* once a second: access log flush */
+	struct xjk_timer tick;	    /* once a second: access log flush */
 	struct xjk_client *clients; /* every open client connection */
 	_Atomic uint64_t n_clients;
-	bool draining; /* no new connections; each one closes after its exchange */
+	bool draining;	  /* no new connections; each one closes after its exchange */
+	uint64_t started; /* wall clock, seconds: uptime on the jkstatus page */
 };
 
 /* One upstream (backend) connection speaking AJP13. */
@@ -66,7 +67,7 @@ struct xjk_upstream {
 	uint64_t idle_since;
 	unsigned n_exchanges;
 	bool connecting, cping, readable, writable;
-	bool hup; /* the peer hung up: read until EOF, no further edge comes */
+	bool hup;  /* the peer hung up: read until EOF, no further edge comes */
 	bool idle; /* linked in the pool's idle list */
 	bool busy; /* linked in the pool's busy list */
 };
