@@ -1,8 +1,9 @@
 #!/bin/bash
 # 22-lifecycle.sh: xjkd stops and reloads without losing a request: SIGTERM
 # lets in-flight requests finish; SIGHUP hands over to a new process that
-# inherits the listeners (five times under wrk load, zero errors); a broken
-# configuration is rejected with its FILE:LINE while the running one serves on.
+# inherits the listeners (five times under wrk load, zero errors); SIGUSR1
+# reopens the log; a broken configuration is rejected with its FILE:LINE while
+# the running one serves on.
 . "$(dirname "$0")/lib.sh"
 
 lab_up 2 || { not_ok "lab_up"; exit 1; }
@@ -57,13 +58,23 @@ check "reload under load: no non-2xx answers" bash -c "! grep -q 'Non-2xx' $LAB_
 check "reload: the old processes have exited" \
 	wait_for 15 bash -c "for p in $first; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
 
+# --- SIGUSR1 reopens the log (rotation) ---
+serving=$(current_pid)
+printf 'JkLogFile %s\n' "$LAB_DIR/error.log" >>"$conf"
+kill -HUP "$serving"
+wait_for 10 bash -c "[ \"\$(cat $pidfile)\" != $serving ]"
+mv "$LAB_DIR/error.log" "$LAB_DIR/error.log.1"
+kill -USR1 "$(current_pid)"
+check "SIGUSR1: a new log file is opened after rotation" \
+	wait_for 5 grep -q "log reopened" "$LAB_DIR/error.log"
+
 # --- a broken configuration is rejected ---
 serving=$(current_pid)
 line=$(($(wc -l <"$conf") + 1))
 echo "NoSuchDirective on" >>"$conf"
 kill -HUP "$serving"
 check "invalid configuration: rejected with its FILE:LINE" \
-	wait_for 5 grep -q "reload rejected: $conf:$line: " "$log"
+	wait_for 5 grep -q "reload rejected: $conf:$line: " "$LAB_DIR/error.log"
 sleep 0.5
 expect_eq "invalid configuration: the running process stays" "$serving" "$(current_pid)"
 check "invalid configuration: requests are still served" \
