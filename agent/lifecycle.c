@@ -65,8 +65,8 @@ int *xjk_listeners_open(const struct xjk_config *cfg, int n_threads)
 			} else {
 				fd = xjk_listen_open(l);
 				if (fd < 0) {
-					xjk_error("%s:%d: cannot listen on %s: %s", l->file, l->line,
-						  l->text, strerror(-fd));
+					xjk_error("%s:%d: cannot listen on %s: %s", l->file,
+						  l->line, l->text, strerror(-fd));
 					for (int k = 0; k < t * cfg->n_listens + i; k++)
 						close(fds[k]);
 					free(fds);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define XJK_NAME_MAX	 64	/* mod_jk limits names, routes and domains to 60 */
+#define XJK_NAME_MAX	    64 /* mod_jk limits names, routes and domains to 60 */
 #define XJK_STATUS_LIST_MAX 16
 
 enum xjk_worker_type {
