@@ -57,6 +57,7 @@ struct exchange {
 
 	bool head_done, chunked_out, no_body, close_after;
 	int status;
+	int fail_status;   /* the last failed attempt's answer (502, 503, 504) */
 	int64_t resp_left; /* declared Content-Length still to come, -1 unknown */
 	uint64_t resp_bytes, req_bytes;
 };
@@ -540,7 +541,10 @@ static void start_attempt(struct xjk_client *c)
 	struct exchange *ex = &c->ex;
 	if (!choose_backend(c)) {
 		ex->backend = -1;
-		respond_error(c, 503, false);
+		/* a plain worker that failed this request earns its own status,
+		 * not the 503 of a worker that was never tried (an lb that ran
+		 * out of members answers 503, as mod_jk) */
+		respond_error(c, ex->lb < 0 && ex->attempts ? ex->fail_status : 503, false);
 		client_flush(c); /* a retry's 503 has no client event to flush it */
 		return;
 	}
@@ -1103,6 +1107,7 @@ void xjk_client_upstream_failed(struct xjk_client *c, int cause_int, const char 
 		xjk_warn("worker %s: %s (%s %.*s)", cur_backend(c)->name, detail,
 			 xjk_cause_name(cause), (int)c->req.target.len, c->req.target.p);
 	}
+	ex->fail_status = cause == XJK_CAUSE_TIMEOUT ? 504 : cause == XJK_CAUSE_BUSY ? 503 : 502;
 	bool retry = !ex->head_done && ex->replayable &&
 		     (!ex->sent || cause == XJK_CAUSE_CONNECT || cause == XJK_CAUSE_BUSY ||
 		      idempotent(&c->req));
@@ -1113,11 +1118,7 @@ void xjk_client_upstream_failed(struct xjk_client *c, int cause_int, const char 
 		return;
 	}
 	if (!ex->head_done) {
-		respond_error(c,
-			      cause == XJK_CAUSE_TIMEOUT ? 504
-			      : cause == XJK_CAUSE_BUSY	 ? 503
-							 : 502,
-			      true);
+		respond_error(c, ex->fail_status, true);
 		client_flush(c);
 		return;
 	}
