@@ -87,7 +87,7 @@ member_gone() {
 }
 check "t2 logs t1 leaving the cluster" wait_for 10 member_gone
 lab_tomcat_kill t2
-check "kill -9 t2 closes its ports" refused client t2 9080
+check "kill -9 t2 closes its ports" wait_for 5 refused client t2 9080
 
 # A second lab beside this one: its own names, bridge and addresses.
 other=$( (
@@ -100,6 +100,23 @@ read -r other_id other_ns <<<"$other"
 check "second lab runs beside the first (id ${other_id:-none}, ${other_ns:-0} namespaces)" \
 	test "${other_id:-$LAB_ID}" != "$LAB_ID" -a "${other_ns:-0}" = 4
 check "second lab removed" test "$(ip netns list | grep -c "^xjk${other_id:-x}-")" = 0
+
+# A lab whose shell dies by SIGKILL (no trap runs) is still taken down.
+bash -c '. "$1/tools/lab/lab.sh"; XJK_LAB=""; lab_up 1 && echo "$LAB_ID" && exec sleep 60' _ "$XJK_ROOT" \
+	>"$LAB_DIR/killed-lab" 2>&1 &
+victim=$!
+disown $victim
+wait_for 10 grep -q '^[0-9]' "$LAB_DIR/killed-lab"
+victim_id=$(grep '^[0-9]' "$LAB_DIR/killed-lab")
+kill -9 $victim
+gone() {
+	[ "$(ip netns list | grep -c "^xjk$victim_id-")" = 0 ] && [ ! -e "/tmp/xjk-lab$victim_id" ]
+}
+if [ -n "$victim_id" ]; then
+	check "a lab whose shell was SIGKILLed is taken down within 10 s (id $victim_id)" wait_for 10 gone
+else
+	not_ok "a lab whose shell was SIGKILLed is taken down" "it did not come up: $(head -c 200 "$LAB_DIR/killed-lab")"
+fi
 
 id=$LAB_ID
 dir=$LAB_DIR

@@ -102,6 +102,27 @@ lab_add_node() {
 	lab_exec "$node" ethtool -K eth0 tx off >/dev/null
 }
 
+# A test shell killed with SIGKILL (say by a runner's timeout) cannot run its
+# trap; this watcher, outside the lab's namespaces, takes the lab down once
+# the shell that claimed it is gone and the claim is still that shell's.
+lab_reaper() {
+	local id=$1 owner=$2 fd
+	# Inherited pipes (a caller's $(...), a runner's output) must not stay
+	# open in this long-lived process, or their readers never see EOF.
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then
+			eval "exec $fd>&-"
+		fi
+	done
+	while kill -0 "$owner" 2>/dev/null; do
+		sleep 1
+	done
+	if [ "$(cat "$LAB_CLAIMS/$id/pid" 2>/dev/null)" = "$owner" ]; then
+		lab_down_id "$id"
+	fi
+}
+
 lab_up() {
 	local n=${1:-2} id i hub
 	if [ -n "${XJK_LAB:-}" ]; then
@@ -112,6 +133,8 @@ lab_up() {
 			id=$((id % 254 + 1))
 		done
 	fi
+	lab_reaper "$LAB_ID" $$ >/dev/null 2>&1 </dev/null &
+	disown $!
 	LAB_DIR=/tmp/xjk-lab$LAB_ID
 	rm -rf "$LAB_DIR"
 	mkdir -p "$LAB_DIR"
