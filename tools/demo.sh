@@ -13,6 +13,7 @@ set -u
 XJK_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
 . "$XJK_ROOT/tools/lab/lab.sh"
+. "$XJK_ROOT/tools/failover/lib.sh"
 
 XJKD=$XJK_ROOT/$B/xjkd
 XJKCTL=$XJK_ROOT/$B/xjkctl
@@ -177,7 +178,7 @@ grep -E 'started|health check every' "$LOGS/xjkd.log" | cut -d' ' -f3- | show
 
 step "Requests without a session spread by weight"
 say "Both workers have lbfactor 1, so xjkd alternates them, as mod_jk does."
-for i in 1 2 3 4 5 6; do
+for _ in 1 2 3 4 5 6; do
 	lab_exec client curl -sS --max-time 5 "$URL/node.txt"
 done >"$LOGS/spread.txt"
 nl -w1 -s': GET /node.txt -> ' "$LOGS/spread.txt" | show
@@ -186,7 +187,7 @@ sort "$LOGS/spread.txt" | uniq -c | awk '{ printf "%s: %d of 6\n", $2, $1 }' | s
 step "A session sticks to its Tomcat"
 JAR=$LOGS/cookies.txt
 say "A browser-like client (curl with a cookie jar) asks /counter.do three times."
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	lab_exec client curl -sS --max-time 5 -b "$JAR" -c "$JAR" "$URL/counter.do"
 done >"$LOGS/session.txt"
 show <"$LOGS/session.txt"
@@ -194,7 +195,6 @@ COOKIE_BEFORE=$(cookie_of "$JAR")
 echo "$COOKIE_BEFORE" >"$LOGS/cookie-before.txt"
 SESSION_ROUTE=${COOKIE_BEFORE#*.}
 VICTIM=$(node_of "$SESSION_ROUTE") || die "unexpected session id $COOKIE_BEFORE"
-SURVIVOR=$([ "$VICTIM" = t1 ] && echo t2 || echo t1)
 say "Tomcat appended its jvmRoute to the session id: JSESSIONID=$COOKIE_BEFORE." \
 	"xjkd reads the part after the dot and sends the session to $SESSION_ROUTE" \
 	"every time. Its route table (from http://$LB:$ADMIN_PORT/status.json):"
@@ -283,11 +283,12 @@ say "The DeltaManager had copied the session (and its counter) to the other" \
 	"on without a gap: no second login."
 
 step "The route tables after the kill"
-say "xjkd's table: sessions of the dead Tomcat go to the survivor (of its" \
-	"domain, 'tomcat-6', since routes with a dot name a domain as in mod_jk):"
+say "xjkd's table: sessions of the dead Tomcat go to the survivor. The rules" \
+	"are mod_jk's: its redirect, else a member of its domain (here 'tomcat-6'," \
+	"the part of the routes before the first dot), else the lb's choice:"
 routes_of_xjkd "$LOGS/status-after.json" | show
-say "And the kernel route map of the splice xjkd, again from bpftool (it" \
-	"follows the same health checks):"
+say "And the kernel route map of the second xjkd, again from bpftool (its own" \
+	"health checks saw the same kill):"
 for _ in $(seq 25); do
 	routes_of_kernel "$LOGS/routes-after.json" >"$LOGS/routes-after.txt"
 	cmp -s "$LOGS/routes-before.txt" "$LOGS/routes-after.txt" || break
@@ -314,8 +315,7 @@ lab_exec client "$RUN_TCP" spread "$VIP" "$L4_PORT" 20 >"$LOGS/l4-after-kill.txt
 sed 's/^/20 connections: /' "$LOGS/l4-after-kill.txt" | show
 say "Start the dead Tomcat again: xjkd's health check brings it back, in the" \
 	"HTTP balancer and in the VIP's ring alike."
-lab_tomcat_start "$VICTIM" "$SESSION_ROUTE" "$([ "$VICTIM" = t1 ] && echo 8009 || echo 9009)" \
-	"$([ "$VICTIM" = t1 ] && echo 8080 || echo 9080)" || die "could not restart $VICTIM"
+fo_restore "$VICTIM" kill || die "could not restart the Tomcat on $VICTIM"
 for _ in $(seq 50); do
 	grep -qE "worker $SESSION_ROUTE: [A-Z/]+ -> OK" "$LOGS/xjkd.log" && break
 	sleep 0.2

@@ -51,7 +51,7 @@ check "Ctrl-C: lab $id left nothing behind" test -n "$id" -a -z "$(left_behind "
 
 # check_run N: one full run of the demo and its raw results.
 check_run() {
-	local n=$1 logs=$OUT/run$1 out=$OUT/run$1.out t0 rc id victim survivor first last
+	local n=$1 logs=$OUT/run$1 out=$OUT/run$1.out t0 rc id victim survivor first last k tv ts
 	t0=$SECONDS
 	XJK_DEMO_LOGS=$logs bash "$DEMO" >"$out" 2>&1
 	rc=$?
@@ -77,9 +77,10 @@ check_run() {
 		awk '/requests in/ { exit !($1 > 1000) }' "$logs/wrk.txt"
 	expect_eq "run $n: wrk saw no socket error and no non-2xx answer" "" \
 		"$(grep -E 'Socket errors|Non-2xx' "$logs/wrk.txt")"
-	local t=$([ "$victim" = "$R1" ] && echo t1 || echo t2)
+	tv=t1 ts=t2
+	[ "$victim" = "$R1" ] || { tv=t2 ts=t1; }
 	check "run $n: wrk's requests reached the killed Tomcat before the kill" \
-		test "$(grep -c ' /node.txt ' "$logs/tomcat-$t-access.log")" -gt 10
+		test "$(grep -c ' /node.txt ' "$logs/tomcat-$tv-access.log")" -gt 10
 
 	# The clicks: every one answered, the counter continuous across the kill.
 	first=$(($(tail -1 "$logs/session.txt" | sed 's/.* count=\([0-9]*\) .*/\1/') + 1))
@@ -88,7 +89,7 @@ check_run() {
 		"$(grep -v '^node=[^ ]* count=[0-9]* session=[^ ]* http=200$' "$logs/clicks.txt")"
 	expect_eq "run $n: the counter goes on $first..$last without a gap" "$(seq "$first" "$last" | tr '\n' ' ')" \
 		"$(sed 's/.* count=\([0-9]*\) .*/\1/' "$logs/clicks.txt" | tr '\n' ' ')"
-	local k=$(cat "$logs/kill-at.txt")
+	k=$(cat "$logs/kill-at.txt")
 	expect_eq "run $n: clicks before the kill went to $victim" "node=$victim" \
 		"$(head -"$k" "$logs/clicks.txt" | cut -d' ' -f1 | sort -u)"
 	expect_eq "run $n: the last click went to $survivor" "node=$survivor" \
@@ -106,7 +107,6 @@ check_run() {
 	expect_eq "run $n: bpftool route map after: $victim to $survivor" "$victim=$survivor $survivor=$survivor " \
 		"$(jq -r '.[] | .formatted.value | "\(.route)=\(.worker_name)"' "$logs/routes-after.json" | sort | tr '\n' ' ')"
 
-	local tv=$t ts=$([ "$t" = t1 ] && echo t2 || echo t1)
 	expect_eq "run $n: L4 VIP with $victim's Tomcat dead: 20 connections to $ts" "$ts 20 failed 0 " \
 		"$(tr '\n' ' ' <"$logs/l4-after-kill.txt")"
 	check "run $n: L4 VIP after the restart: both nodes, none failed ($(tr '\n' ' ' <"$logs/l4-after-restart.txt"))" \
