@@ -518,6 +518,7 @@ int xjk_http_error_response(char *buf, size_t cap, int status, bool close)
 enum chunked_state {
 	CH_SIZE_FIRST, /* first hex digit of a chunk size */
 	CH_SIZE,       /* more hex digits, or the end of them */
+	CH_SIZE_BWS,   /* blanks after the size: only ';' or the line end may follow */
 	CH_EXT,	       /* chunk extensions up to the line end */
 	CH_SIZE_LF,    /* LF after the size line's CR */
 	CH_DATA,
@@ -566,7 +567,20 @@ static bool chunked_step(struct xjk_chunked *c, unsigned char ch)
 		}
 		if (c->state == CH_SIZE_FIRST)
 			return false;
-		/* This byte starts the extensions or ends the line. */
+		/* RFC 9112 §7.1.1: BWS, then ';' starts the extensions. Anything
+		 * else ("0x5", "5 x") is not a size another parser would agree on
+		 * (a smuggling shape: "0x5" would otherwise read as size 0). */
+		c->state = CH_SIZE_BWS;
+		__attribute__((fallthrough));
+	case CH_SIZE_BWS:
+		if (ch == ' ' || ch == '\t')
+			return true;
+		if (ch == ';') {
+			c->state = CH_EXT;
+			return true;
+		}
+		if (ch != '\r' && ch != '\n')
+			return false;
 		c->state = CH_EXT;
 		__attribute__((fallthrough));
 	case CH_EXT:

@@ -554,6 +554,11 @@ static void test_chunked_bad(void **state)
 		BAD("0\r\nT: a\rb\r\n\r\n"),  /* bare CR in trailer */
 		BAD("0\r\nT: \x01\r\n\r\n"),  /* control in trailer */
 		BAD("0\r\n\rX"),	      /* CR without LF at the end */
+		/* found by tests/integ/80-smuggling.sh: text after the size
+		 * without ';' was taken as an extension, so "0x5" read as the
+		 * last chunk and the rest of the body as the next request */
+		BAD("0x5\r\nhello\r\n0\r\n\r\n"),
+		BAD("5 x\r\nhello\r\n"), /* text after BWS, no ';' */
 #undef BAD
 	};
 	size_t got;

@@ -10,6 +10,7 @@ as a well-behaved member).
 Every request is logged to stdout as "MODE", so a test can count what reached
 it. Only for the lab: it listens where it is told and trusts nobody.
 """
+import socket
 import struct
 import time
 
@@ -84,13 +85,58 @@ def read_packet(conn, buf):
     return buf[:n], buf[n:]
 
 
-def request_uri(p):
-    # 0x12 0x34 len, 0x02 method, then protocol and req_uri strings
+def take_str(p, off):
+    n = struct.unpack(">H", p[off:off + 2])[0]
+    if n == 0xFFFF:
+        return None, off + 2
+    return p[off + 2:off + 2 + n].decode("latin-1"), off + 3 + n
+
+
+def parse_request(p):
+    """(req_uri, content_length or None) of a FORWARD_REQUEST packet."""
+    # 0x12 0x34 len, 0x02, method, protocol, req_uri, remote_addr, remote_host,
+    # server_name, server_port, is_ssl, num_headers, headers
     off = 6
-    n = struct.unpack(">H", p[off:off + 2])[0]
-    off += 2 + n + 1
-    n = struct.unpack(">H", p[off:off + 2])[0]
-    return p[off + 2:off + 2 + n].decode("latin-1")
+    _, off = take_str(p, off)
+    uri, off = take_str(p, off)
+    for _ in range(3):
+        _, off = take_str(p, off)
+    off += 3
+    count = struct.unpack(">H", p[off:off + 2])[0]
+    off += 2
+    length = None
+    for _ in range(count):
+        code = struct.unpack(">H", p[off:off + 2])[0]
+        if code >= 0xA000:
+            name, off = code, off + 2
+        else:
+            name, off = take_str(p, off)
+        value, off = take_str(p, off)
+        if name in (0xA008, "content-length", "Content-Length"):
+            length = int(value)
+    return uri, length
+
+
+def read_body(conn, buf, length):
+    """Consumes the request body packets, as a container does before it
+    answers: up to length bytes, or up to the empty packet when unknown,
+    asking for each packet after the first with GET_BODY_CHUNK."""
+    got = 0
+    conn.settimeout(0.5)
+    while length is None or got < length:
+        try:
+            p, buf = read_packet(conn, buf)
+        except socket.timeout:
+            # nothing sent unasked (an empty chunked body): ask for it
+            conn.sendall(pkt(b"\x06" + struct.pack(">H", 8186)))
+            continue
+        if p is None or len(p) <= 4:
+            break
+        got += struct.unpack(">H", p[4:6])[0]
+        if length is None or got < length:
+            conn.sendall(pkt(b"\x06" + struct.pack(">H", 8186)))  # GET_BODY_CHUNK
+    conn.settimeout(None)
+    return buf
 
 
 def serve(conn, default_mode):
@@ -105,11 +151,14 @@ def serve(conn, default_mode):
                 continue
             if p[4] != 2:  # request body packets: the answer already went
                 continue
-            segment = request_uri(p).rsplit("/", 1)[-1]
+            uri, length = parse_request(p)
+            segment = uri.rsplit("/", 1)[-1]
             mode = segment if plan(segment) else default_mode
             print(mode, flush=True)
             steps = plan(mode)
             if steps is None:
+                if length != 0:
+                    buf = read_body(conn, buf, length)
                 conn.sendall(ok_answer())
                 continue
             for step in steps:
