@@ -39,6 +39,19 @@ static void on_state(void *ctx, int backend, enum xjk_worker_state state,
 	(void)activation;
 	if (state != XJK_STATE_ERR)
 		return;
+	/* Only a verdict on the node, not on one request: a reply timeout, a
+	 * protocol error or fail_on_status says nothing about the exchanges
+	 * that are going well on it. */
+	switch (xjk_wstate_cause(backend)) {
+	case XJK_CAUSE_HEALTH:
+	case XJK_CAUSE_MEMBERSHIP:
+	case XJK_CAUSE_OPERATOR:
+	case XJK_CAUSE_CONNECT:
+	case XJK_CAUSE_RESET:
+		break;
+	default:
+		return;
+	}
 	for (int i = 0; i < ff.n_proxies; i++) {
 		struct target *t = &ff.targets[i * ff.n_backends + backend];
 		if (xjk_loop_post(t->px->loop, run_on_loop, t) < 0)

@@ -232,10 +232,13 @@ static void on_upstream_timer(struct xjk_timer *t)
 		xjk_upstream_close(up);
 		return;
 	}
-	const char *what = up->connecting ? "connect timeout"
-			   : up->cping	  ? "CPong timeout"
-					  : "reply timeout";
-	xjk_client_upstream_failed(up->owner, XJK_CAUSE_TIMEOUT, what);
+	/* A node that does not even accept a connection is down; a slow reply
+	 * is one request's trouble (reported as a timeout: 504, no fail-fast). */
+	if (up->connecting)
+		xjk_client_upstream_failed(up->owner, XJK_CAUSE_CONNECT, "connect timeout");
+	else
+		xjk_client_upstream_failed(up->owner, XJK_CAUSE_TIMEOUT,
+					   up->cping ? "CPong timeout" : "reply timeout");
 }
 
 static struct xjk_upstream *upstream_open(struct xjk_proxy *px, int backend)

@@ -24,6 +24,7 @@ struct backend_rt {
 	_Atomic int activation;
 	_Atomic int lbfactor; /* runtime value: starts as configured, operators change it */
 	uint64_t error_time;  /* ms, under the lock */
+	enum xjk_cause cause; /* of the last transition, under the lock */
 	int recover_time_s;   /* smallest recover_time of the lbs it belongs to */
 	_Atomic uint64_t requests, errors, client_errors, bytes_in, bytes_out;
 	_Atomic int64_t busy, max_busy;
@@ -154,6 +155,11 @@ enum xjk_worker_state xjk_wstate_state(int backend)
 	return atomic_load_explicit(&ws.backends[backend].state, memory_order_relaxed);
 }
 
+enum xjk_cause xjk_wstate_cause(int backend)
+{
+	return ws.backends[backend].cause;
+}
+
 enum xjk_activation xjk_wstate_activation(int backend)
 {
 	return atomic_load_explicit(&ws.backends[backend].activation, memory_order_relaxed);
@@ -184,6 +190,7 @@ static void transition(int backend, int state, int activation, enum xjk_cause ca
 		return;
 	atomic_store(&b->state, state);
 	atomic_store(&b->activation, activation);
+	b->cause = cause;
 	if (state == XJK_STATE_ERR)
 		b->error_time = xjk_clock_ms();
 	/* OK/IDLE -> OK is bookkeeping, not news. */
@@ -233,9 +240,16 @@ void xjk_wstate_set_down(int backend, bool down, enum xjk_cause cause, const cha
 	struct backend_rt *b = &ws.backends[backend];
 	pthread_mutex_lock(&ws.lock);
 	int state = atomic_load(&b->state);
-	if (down)
+	if (down && state == XJK_STATE_ERR && b->cause != cause) {
+		/* Already in ERR for one request's fault (a reply timeout, say):
+		 * this is a verdict on the node, which subscribers act on. */
+		xjk_info("worker %s: down (%s%s%s)", ws.workers->backends[backend].name,
+			 xjk_cause_name(cause), detail ? ": " : "", detail ? detail : "");
+		b->cause = cause;
+		notify(backend);
+	} else if (down) {
 		transition(backend, XJK_STATE_ERR, atomic_load(&b->activation), cause, detail);
-	else if (is_error_state(state))
+	} else if (is_error_state(state))
 		/* A passing health check proved the backend answers; other sources
 		 * only say it may be back, so a probe request decides. */
 		transition(backend, cause == XJK_CAUSE_HEALTH ? XJK_STATE_OK : XJK_STATE_ERR_REC,

@@ -42,6 +42,8 @@ void xjk_wstate_subscribe(xjk_wstate_fn fn, void *ctx);
 
 enum xjk_worker_state xjk_wstate_state(int backend);
 enum xjk_activation xjk_wstate_activation(int backend);
+/* Why the last transition happened; for subscribers, which run under the lock. */
+enum xjk_cause xjk_wstate_cause(int backend);
 
 /* Passive reports from the data path, and active ones from checks. */
 void xjk_wstate_report(int backend, enum xjk_cause cause, const char *detail);
