@@ -130,7 +130,9 @@ bench_versions() {
 	echo "- Tomcat $(dpkg-query -W -f='${Version}' tomcat10), $(java -version 2>&1 | head -1)"
 	echo "- $(apache2 -v | sed -n 's/^Server version: //p'), mod_jk $(dpkg-query -W -f='${Version}' libapache2-mod-jk)"
 	echo "- $(haproxy -v | head -1 | cut -d' ' -f1-3), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-	echo "- xjkd at commit $(git -C "$XJK_ROOT" rev-parse --short HEAD)"
+	if [ -x "$XJKD" ]; then
+		echo "- xjkd: $XJKD built $(date -u -r "$XJKD" '+%H:%M UTC'); repository at commit $(git -C "$XJK_ROOT" rev-parse --short HEAD)"
+	fi
 }
 
 # bench_table RESULTS: the markdown table from lines "fe round rps p99 errors".
