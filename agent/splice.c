@@ -660,8 +660,12 @@ void xjk_splice_init(const struct xjk_config *cfg)
 	bool any = false;
 	char err[256];
 
+	/* The object also holds the route and worker-state maps, the one source
+	 * of sticky routing for AJP and spliced flows alike: it is loaded for
+	 * any lb worker, and for http workers. */
 	for (int i = 0; i < cfg->workers.n_backends; i++)
 		any |= cfg->workers.backends[i].type == XJK_WORKER_HTTP;
+	any |= cfg->workers.n_lbs > 0;
 	if (!any)
 		return;
 	if (mode && strcmp(mode, "copy") == 0) {
@@ -669,7 +673,8 @@ void xjk_splice_init(const struct xjk_config *cfg)
 		return;
 	}
 	if (xjk_splice_bpf_load(err, sizeof(err)) < 0)
-		xjk_warn("kernel splice unavailable (%s): xjkd copies the bytes of http workers",
+		xjk_warn("kernel splice and route map unavailable (%s): xjkd routes and copies "
+			 "by itself",
 			 err);
 	else
 		xjk_info("kernel splice ready; route map pinned as %s/routes", XJK_BPF_PIN_DIR);

@@ -19,7 +19,6 @@ XJKD=$XJK_ROOT/$B/xjkd
 XJKCTL=$XJK_ROOT/$B/xjkctl
 RUN_TCP=$XJK_ROOT/$B/tests/bpf/run_tcp
 LOGS=${XJK_DEMO_LOGS:-/tmp/xjk-demo}
-SPLICE_PORT=81
 ADMIN_PORT=8099
 L4_PORT=7000
 WRK_SECONDS=8
@@ -201,32 +200,11 @@ say "Tomcat appended its jvmRoute to the session id: JSESSIONID=$COOKIE_BEFORE."
 routes_of_xjkd "$LOGS/status-before.json" | show
 
 step "The kernel's route map"
-say "The seed's workers are ajp13: xjkd translates HTTP to AJP itself, and" \
-	"the table above lives in xjkd. The kernel route map" \
-	"/sys/fs/bpf/xjk/routes exists for http workers, whose bytes the kernel" \
-	"splices between sockets. To show it, a second xjkd on port $SPLICE_PORT" \
-	"runs the same workers as type=http, against the Tomcats' HTTP connectors:"
-SPLICE=$LAB_DIR/splice
-mkdir -p "$SPLICE/conf"
-sed -e 's/\.type=ajp13/.type=http/' -e 's/port=8009/port=8080/' -e 's/port=9009/port=9080/' \
-	 "$CONF/conf/workers.properties" >"$SPLICE/conf/workers.properties"
-cat >"$SPLICE/xjk.conf" <<-EOF
-	ServerRoot .
-	Listen $LB:$SPLICE_PORT
-	JkWorkersFile conf/workers.properties
-	JkMount /*.* controller
-	XjkHealthCheck * path=/node.txt
-	XjkControlSocket $LAB_DIR/xjkd-splice.sock
-EOF
-diff "$CONF/conf/workers.properties" "$SPLICE/conf/workers.properties" | grep '^[<>]' |
-	sed 's/ *#.*//' | show
-start_xjkd xjkd-splice "$SPLICE/xjk.conf" "$SPLICE_PORT"
-grep -q "kernel splice ready" "$LOGS/xjkd-splice.log" ||
-	die "the second xjkd has no kernel splice; see $LOGS/xjkd-splice.log"
-say "The same session through it, then the map as bpftool dumps it" \
+say "xjkd keeps the same table in a BPF hash map pinned at" \
+	"/sys/fs/bpf/xjk/routes, with BTF, so bpftool prints its fields by name." \
+	"It is the one source of sticky routing: for these AJP workers, and in the" \
+	"kernel for http workers whose bytes it splices between sockets" \
 	"(bpftool -j map dump pinned /sys/fs/bpf/xjk/routes, two fields shown):"
-lab_exec client curl -sS --max-time 5 -b "$JAR" -c "$JAR" "http://$LB:$SPLICE_PORT/counter.do" |
-	tee -a "$LOGS/session.txt" | show
 routes_of_kernel "$LOGS/routes-before.json" | tee "$LOGS/routes-before.txt" | show
 
 step "Kill -9 the session's Tomcat, under load"
@@ -287,8 +265,7 @@ say "xjkd's table: sessions of the dead Tomcat go to the survivor. The rules" \
 	"are mod_jk's: its redirect, else a member of its domain (here 'tomcat-6'," \
 	"the part of the routes before the first dot), else the lb's choice:"
 routes_of_xjkd "$LOGS/status-after.json" | show
-say "And the kernel route map of the second xjkd, again from bpftool (its own" \
-	"health checks saw the same kill):"
+say "And the kernel route map, again from bpftool:"
 for _ in $(seq 25); do
 	routes_of_kernel "$LOGS/routes-after.json" >"$LOGS/routes-after.txt"
 	cmp -s "$LOGS/routes-before.txt" "$LOGS/routes-after.txt" || break
