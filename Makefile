@@ -8,7 +8,6 @@
 #   make bench      side-by-side benchmarks against the peers (docs/performance.md)
 #   make fuzz       every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS each
 #   make check-san  unit tier and xjkd integration tests built with ASan+UBSan
-#   make soak       30-minute soak under load (not in CI; docs/reliability.md)
 #   SANITIZE=1      build with -fsanitize=address,undefined (use its own B=)
 
 CC       ?= gcc
@@ -58,9 +57,9 @@ FUZZ_MAIN    := $(filter-out tests/fuzz/fuzz_common.c,$(FUZZ_SRC))
 FUZZ_BIN     := $(FUZZ_MAIN:tests/fuzz/%.c=$(FUZZ_B)/%)
 SAN_B        ?= build-san
 # integration scripts that run xjkd, for check-san (names as XJK_TESTS takes them)
-SAN_INTEG    ?= ajp lifecycle failover admin smuggling hostile
+SAN_INTEG    ?= ajp lifecycle failover admin smuggling hostile privdrop
 
-.PHONY: all deps unit integ check check-san demo bench fuzz fuzz-build soak format clean install
+.PHONY: all deps unit integ check check-san demo bench fuzz fuzz-build format clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -153,11 +152,6 @@ check-san:
 	@$(MAKE) -s all B=$(SAN_B) SANITIZE=1
 	@B=$(SAN_B) tests/run.sh unit
 	@B=$(SAN_B) XJK_TESTS="$(SAN_INTEG)" tests/run.sh integ
-
-soak:
-	@tools/deps.sh
-	@$(MAKE) -s all
-	@tools/soak/soak.sh
 
 format:
 	clang-format -i $(wildcard agent/*.[ch] bpf/*.[ch] include/*.h tools/*.c tests/unit/*.[ch] tests/fuzz/*.[ch])

@@ -118,6 +118,12 @@ static int set_path(struct ctx *c, const struct directive *d, int argc, char **a
 	return set_string(c, (char **)((char *)c->cfg + d->off), root_relative(c, argv[0]));
 }
 
+static int set_word(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	(void)argc;
+	return set_string(c, (char **)((char *)c->cfg + d->off), strdup(argv[0]));
+}
+
 static int notice(struct ctx *c, const struct directive *d, int argc, char **argv)
 {
 	(void)argc;
@@ -341,13 +347,6 @@ static int h_admin_listen(struct ctx *c, const struct directive *d, int argc, ch
 	return parse_listen(c, argv[0], &c->cfg->admin_listen);
 }
 
-static int h_admin_token(struct ctx *c, const struct directive *d, int argc, char **argv)
-{
-	(void)d;
-	(void)argc;
-	return set_string(c, &c->cfg->admin_token, strdup(argv[0]));
-}
-
 static int h_control_socket(struct ctx *c, const struct directive *d, int argc, char **argv)
 {
 	c->control_socket_given = true;
@@ -420,7 +419,8 @@ static const struct directive directives[] = {
 	{"XjkDrainTimeout", 1, 1, set_int, CFG(drain_timeout_ms), 0, 3600000},
 	{"XjkPidFile", 1, 1, set_path, CFG(pid_file), 0, 0},
 	{"XjkAdminListen", 1, 1, h_admin_listen, 0, 0, 0},
-	{"XjkAdminToken", 1, 1, h_admin_token, 0, 0, 0},
+	{"XjkAdminToken", 1, 1, set_word, CFG(admin_token), 0, 0},
+	{"XjkUser", 1, 1, set_word, CFG(user), 0, 0},
 	{"XjkControlSocket", 1, 1, h_control_socket, CFG(control_socket), 0, 0},
 	{"XjkMembership", 2, MAX_ARGS, h_membership, 0, 0, 0},
 	{"XjkMemberWorker", 2, 2, h_membership, 0, 0, 0},
@@ -800,6 +800,7 @@ void xjk_config_free(struct xjk_config *cfg)
 	xjk_l4_config_free(&cfg->l4);
 	free(cfg->admin_token);
 	free(cfg->control_socket);
+	free(cfg->user);
 	for (int i = 0; i < cfg->n_files; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

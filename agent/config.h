@@ -57,6 +57,7 @@ struct xjk_config {
 	bool admin_listen_given;	/* explicit: failing to bind it is fatal */
 	char *admin_token;		/* XjkAdminToken; NULL = none */
 	char *control_socket;		/* XjkControlSocket; NULL = off */
+	char *user; /* XjkUser: NULL = keep running as started (agent/privdrop.h) */
 
 	/* Every file name the load read, for diagnostics; owned strings that
 	 * xjk_backend.file and friends point into. */

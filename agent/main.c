@@ -21,6 +21,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "membership.h"
+#include "privdrop.h"
 #include "proxy.h"
 #include "routes.h"
 #include "splice.h"
@@ -70,6 +71,7 @@ static void usage(FILE *out)
 static void *data_thread_main(void *arg)
 {
 	struct data_thread *t = arg;
+	xjk_privdrop_thread(t->proxy.cfg);
 	int rc = xjk_loop_run(t->loop);
 	if (rc < 0)
 		xjk_error("event loop failed: %s", strerror(-rc));
@@ -419,6 +421,8 @@ int main(int argc, char **argv)
 	};
 	if (xjk_admin_start(ctl.loop, &ctl.admin_src, &ctl.admin) < 0 ||
 	    xjk_control_start(ctl.loop, &ctl.admin_src, control_reload, &ctl, &ctl.control) < 0)
+		return 1;
+	if (xjk_privdrop(&cfg) < 0) /* bound, loaded and attached: XjkUser from here on */
 		return 1;
 	xjk_announce_ready();
 

@@ -6,22 +6,13 @@
 # past it). HAProxy's and nginx's answers: tools/security/matrix.sh,
 # docs/security.md.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-hostile.sh"
 . "$XJK_ROOT/tools/security/cases.sh"
 
 [ -x "$XJKD" ] || { not_ok "xjkd binary $XJKD exists"; exit 1; }
-lab_up 1 || { not_ok "lab_up"; exit 1; }
-lab_bg t1 "$LAB_DIR/backend.log" python3 "$XJK_ROOT/tools/hostile/ajp_hostile.py" 8009
-lab_wait_port t1 8009 10 || { not_ok "AJP backend on t1"; exit 1; }
+hostile_lab_up || exit 1
 lb=$(lab_ip lb)
-cat >"$LAB_DIR/xjk.conf" <<EOF
-Listen $lb:80
-JkWorkerProperty worker.list=app
-JkWorkerProperty worker.app.host=$(lab_ip t1)
-JkWorkerProperty worker.app.port=8009
-JkMount /* app
-XjkMaxHeaderSize 8192
-XjkControlSocket off
-EOF
+echo "XjkMaxHeaderSize 8192" >>"$LAB_DIR/xjk.conf"
 xjkd_start "$LAB_DIR/xjk.conf" 80 || { not_ok "xjkd starts"; exit 1; }
 
 answered=0

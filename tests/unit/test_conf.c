@@ -87,11 +87,18 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, XJK_LOG_INFO);
 	assert_null(cfg.log_file);
 	assert_null(cfg.access_log);
+	assert_null(cfg.user);
 	assert_int_equal(cfg.urimap->n, 0);
 	/* ServerRoot defaults to the main file's directory. */
 	char root[PATH_MAX];
 	assert_non_null(realpath(fx_dir, root));
 	assert_string_equal(cfg.server_root, root);
+	xjk_config_free(&cfg);
+
+	/* XjkUser and XjkAdminToken: one word each, kept as written */
+	assert_int_equal(load("JkWorkersFile w.properties\nXjkUser xjk\nXjkAdminToken t0k\n"), 0);
+	assert_string_equal(cfg.user, "xjk");
+	assert_string_equal(cfg.admin_token, "t0k");
 	xjk_config_free(&cfg);
 }
 

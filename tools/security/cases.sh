@@ -43,7 +43,7 @@ chunk size zz|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\
 chunk size overflow|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n
 chunk size with 0x|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n
 chunk data longer than size|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n
-chunk extension with bare LF|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n
+chunk extension with bare CR|400 close|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n
 chunk extension ok|200 open|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\n\r\n
 trailer with Content-Length|200 open|POST /s HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n
 no Host in HTTP/1.1|400 close|GET /s HTTP/1.1\r\n\r\n
