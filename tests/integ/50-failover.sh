@@ -76,6 +76,21 @@ back_ok() {
 	fi
 }
 
+# routed_to ROUTE: the worker the kernel route map sends ROUTE's sessions to
+# (bpftool, JSON with BTF field names).
+routed_to() {
+	bpftool -j map dump pinned /sys/fs/bpf/xjk/routes 2>/dev/null |
+		jq -r --arg r "$1" '.[] | .formatted.value | select(.route == $r) | .worker_name'
+}
+
+# route_check NAME ROUTE WORKER: the route map sends ROUTE to WORKER.
+route_check() {
+	local got
+	wait_for 2 test "$(routed_to "$2")" = "$3"
+	got=$(routed_to "$2")
+	expect_eq "$1: route map sends $2 to $3" "$3" "$got"
+}
+
 # fault_case FAULT NODE WORKER MAX_MS DETECT_MS CAUSE: 8 clients for 6 s, the
 # fault 2 s in, then the repair.
 fault_case() {
@@ -88,12 +103,14 @@ fault_case() {
 	wait $load
 	assert_load "$1 $2, 8 clients" "$out" "$4"
 	down_within "$1 $2" "$3" "$t_fault" "$5" "$6"
+	route_check "$1 $2 down" "$3" "$w1"
 	# load.py stamps requests from its own start; the fault came 2 s in.
 	expect_eq "$1 $2: requests started 1.5 s after the fault avoid $3" 0 \
 		"$(awk -v w="$3" '$1 == "R" && $3 > 3500 && $6 == w' "$out" | wc -l)"
 	t_fix=$(fo_now_ms)
 	fo_restore "$2" "$1"
 	back_ok "$1 $2" "$3" "$t_fix"
+	route_check "$1 $2 back" "$3" "$3"
 }
 
 # --- slow responses are not failures ---
@@ -173,6 +190,7 @@ fault_case_kill() {
 	wait $load
 	assert_load "kill t2, 8 clients" "$out" 1000
 	down_within "kill t2" "$w2" "$t_fault" 1000
+	route_check "kill t2" "$w2" "$w1"
 }
 fault_case_kill
 
