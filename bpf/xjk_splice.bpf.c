@@ -55,8 +55,12 @@ int xjk_splice_verdict(struct __sk_buff *skb)
 	struct xjk_splice_stats *st;
 	__u32 worker;
 
-	if (!p)
-		return SK_PASS; /* not paired (any more): xjkd reads it */
+	/* A FIN comes as an skb without bytes. Redirected, it would make the
+	 * peer's egress send nothing, which the kernel takes for a broken pipe
+	 * (EPIPE on the peer, its transmit stopped). xjkd passes the hang-up
+	 * on itself, once the bytes before it are out. */
+	if (!p || !skb->len)
+		return SK_PASS; /* not paired (any more), or a FIN: xjkd reads it */
 	worker = p->worker;
 	st = bpf_map_lookup_elem(&xjk_sp_stats, &worker);
 	if (p->dir == XJK_SPLICE_TO_BACKEND) {
@@ -69,8 +73,6 @@ int xjk_splice_verdict(struct __sk_buff *skb)
 	 * bytes then go up to xjkd rather than being dropped. */
 	if (bpf_sk_redirect_hash(skb, &xjk_sp_socks, &p->peer, 0) != SK_PASS)
 		goto pass;
-	if (!skb->len)
-		return SK_PASS; /* the FIN: not a message */
 	__sync_fetch_and_add(&p->bytes, skb->len);
 	if (st && p->dir == XJK_SPLICE_TO_BACKEND) {
 		st->to_backend_bytes += skb->len;
