@@ -6,6 +6,7 @@
 #   make check      every tier: unit, BPF_PROG_RUN, netns integration with real Tomcats
 #   make demo       the seed's scenario in a throwaway netns lab
 #   make bench      side-by-side benchmarks against the peers (docs/performance.md)
+#   make soak       SOAK_MINUTES (30) of mixed load and faults on xjkd (docs/reliability.md; not in check)
 #   make fuzz       every libFuzzer harness in tests/fuzz/ for FUZZ_SECONDS each
 #   make check-san  unit tier and xjkd integration tests built with ASan+UBSan
 #   SANITIZE=1      build with -fsanitize=address,undefined (use its own B=)
@@ -59,7 +60,7 @@ SAN_B        ?= build-san
 # integration scripts that run xjkd, for check-san (names as XJK_TESTS takes them)
 SAN_INTEG    ?= ajp lifecycle failover admin smuggling hostile privdrop
 
-.PHONY: all deps unit integ check check-san demo bench fuzz fuzz-build format clean install
+.PHONY: all deps unit integ check check-san demo bench soak fuzz fuzz-build format clean install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -139,6 +140,9 @@ bench:
 	@tools/deps.sh
 	@$(MAKE) -s all
 	@for s in tools/bench/bench-*.sh; do "$$s" || exit 1; done
+
+soak: all
+	@B=$(B) tools/soak/run.sh
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "heaptrim.h"
 #include "log.h"
 #include "proxy.h"
 #include "session.h"
@@ -102,6 +103,7 @@ static void client_free(void *arg)
 	free(c->path);
 	free(c->hdrs);
 	free(c);
+	xjk_heaptrim_close();
 }
 
 /* Detaches c from its loop and proxy and frees it at the end of the turn;
@@ -1283,6 +1285,7 @@ void xjk_client_accept(struct xjk_listener *l)
 			close(fd);
 			continue;
 		}
+		xjk_heaptrim_open();
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->io.fd = fd;

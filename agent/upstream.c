@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "heaptrim.h"
 #include "log.h"
 #include "proxy.h"
 #include "wstate.h"
@@ -20,6 +21,7 @@ static void upstream_free(void *arg)
 	xjk_buf_free(&up->in);
 	xjk_buf_free(&up->out);
 	free(up);
+	xjk_heaptrim_close();
 }
 
 static void pool_unlink_idle(struct xjk_pool *pool, struct xjk_upstream *up)
@@ -283,6 +285,7 @@ static struct xjk_upstream *upstream_open(struct xjk_proxy *px, int backend)
 		return NULL;
 	}
 	xjk_timer_arm(px->loop, &up->timer, (uint64_t)connect_timeout_ms(be));
+	xjk_heaptrim_open();
 	return up;
 }
 
