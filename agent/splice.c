@@ -59,6 +59,7 @@ struct xjk_splice_side {
 	struct xjk_buf out; /* bytes xjkd still has to write to this socket */
 	uint64_t cookie;    /* set once paired */
 	uint64_t tx_base;   /* bytes written to it when the kernel took over */
+	uint64_t moved;	    /* bytes xjkd read from it or wrote to it */
 	bool readable, writable;
 	bool eof;    /* its peer finished sending */
 	bool shut;   /* xjkd sent its FIN */
@@ -139,9 +140,10 @@ static int xjk_splice_flush(struct xjk_splice_side *s)
 	while (xjk_buf_len(&s->out) && s->writable) {
 		ssize_t n =
 			send(s->io.fd, xjk_buf_head(&s->out), xjk_buf_len(&s->out), MSG_NOSIGNAL);
-		if (n > 0)
+		if (n > 0) {
 			xjk_buf_consume(&s->out, (size_t)n);
-		else if (n < 0 && errno == EAGAIN)
+			s->moved += (uint64_t)n;
+		} else if (n < 0 && errno == EAGAIN)
 			s->writable = false;
 		else if (n < 0 && errno != EINTR)
 			return -1;
@@ -157,9 +159,10 @@ static int xjk_splice_read(struct xjk_splice_side *s, struct xjk_buf *buf, size_
 		if (!w)
 			return -1;
 		ssize_t n = recv(s->io.fd, w, buf->cap - buf->end, 0);
-		if (n > 0)
+		if (n > 0) {
 			xjk_buf_commit(buf, (size_t)n);
-		else if (n == 0)
+			s->moved += (uint64_t)n;
+		} else if (n == 0)
 			s->eof = true;
 		else if (errno == EAGAIN)
 			s->readable = false;
@@ -503,15 +506,25 @@ static void xjk_splice_kernel(struct xjk_splice_conn *conn)
 	xjk_splice_finish(conn);
 }
 
+/* Bytes xjkd moved on the connection so far. A pass that moved nothing has
+ * met EAGAIN or a full buffer everywhere, so an event will come; comparing
+ * buffered bytes instead misses a pass that read as much as it wrote, and
+ * then bytes already queued on a socket would wait for an edge that never
+ * comes. */
+static uint64_t xjk_splice_moved(const struct xjk_splice_conn *conn)
+{
+	return conn->c.moved + conn->b.moved;
+}
+
 /* COPY: both directions through xjkd, reading a side only while the other
  * side's queue is below the high-water mark. */
 static void xjk_splice_copy_pump(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t before;
 
-	for (;;) {
-		size_t before = xjk_buf_len(&b->out) + xjk_buf_len(&c->out);
-		bool c_read = c->readable, b_read = b->readable;
+	do {
+		before = xjk_splice_moved(conn);
 		if (xjk_splice_read(c, &b->out, XJK_SPLICE_HIGH_WATER) < 0 ||
 		    xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0 ||
 		    xjk_splice_flush(b) < 0 || xjk_splice_flush(c) < 0) {
@@ -520,10 +533,29 @@ static void xjk_splice_copy_pump(struct xjk_splice_conn *conn)
 		}
 		if (xjk_splice_finish(conn))
 			return;
-		if (xjk_buf_len(&b->out) + xjk_buf_len(&c->out) == before &&
-		    c_read == c->readable && b_read == b->readable)
+	} while (xjk_splice_moved(conn) != before);
+}
+
+/* CONNECTING, FORWARDING: the verdict program is handed whole skbs, also the
+ * one that a read consumed only in part (client.c's last read may have),
+ * whose head would then go out twice: the client's queue must be read empty
+ * (EAGAIN) before the pairing, and not read after. */
+static void xjk_splice_forward(struct xjk_splice_conn *conn)
+{
+	uint64_t before;
+
+	do {
+		before = xjk_splice_moved(conn);
+		if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
+		    xjk_splice_flush(&conn->c) < 0 ||
+		    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
+			xjk_splice_close(conn);
 			return;
-	}
+		}
+	} while (xjk_splice_moved(conn) != before);
+	if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
+	    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
+		xjk_splice_to_kernel(conn);
 }
 
 static void xjk_splice_pump(struct xjk_splice_conn *conn)
@@ -533,19 +565,7 @@ static void xjk_splice_pump(struct xjk_splice_conn *conn)
 	switch (conn->mode) {
 	case XJK_SPLICE_CONNECTING:
 	case XJK_SPLICE_FORWARDING:
-		/* The verdict program is handed whole skbs, also the one that
-		 * a read consumed only in part (client.c's last read may have),
-		 * whose head would then go out twice: the client's queue must be
-		 * read empty (EAGAIN) before the pairing, and not read after. */
-		if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
-		    xjk_splice_flush(&conn->c) < 0 ||
-		    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
-			xjk_splice_close(conn);
-			return;
-		}
-		if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
-		    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
-			xjk_splice_to_kernel(conn);
+		xjk_splice_forward(conn);
 		return;
 	case XJK_SPLICE_KERNEL:
 		xjk_splice_kernel(conn);
