@@ -542,17 +542,12 @@ static void xjk_splice_copy_pump(struct xjk_splice_conn *conn)
  * (EAGAIN) before the pairing, and not read after. */
 static void xjk_splice_forward(struct xjk_splice_conn *conn)
 {
-	uint64_t before;
-
-	do {
-		before = xjk_splice_moved(conn);
-		if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
-		    xjk_splice_flush(&conn->c) < 0 ||
-		    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
-			xjk_splice_close(conn);
-			return;
-		}
-	} while (xjk_splice_moved(conn) != before);
+	if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
+	    xjk_splice_flush(&conn->c) < 0 ||
+	    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
+		xjk_splice_close(conn);
+		return;
+	}
 	if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
 	    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
 		xjk_splice_to_kernel(conn);
