@@ -1109,7 +1109,11 @@ void xjk_client_upstream_failed(struct xjk_client *c, int cause_int, const char 
 		xjk_warn("worker %s: %s (%s %.*s)", cur_backend(c)->name, detail,
 			 xjk_cause_name(cause), (int)c->req.target.len, c->req.target.p);
 	}
-	ex->fail_status = cause == XJK_CAUSE_TIMEOUT ? 504 : cause == XJK_CAUSE_BUSY ? 503 : 502;
+	/* mod_jk's answers: a backend that cannot be reached is unavailable
+	 * (503), one that answered wrongly is a bad gateway (502). */
+	ex->fail_status = cause == XJK_CAUSE_TIMEOUT				  ? 504
+			  : cause == XJK_CAUSE_BUSY || cause == XJK_CAUSE_CONNECT ? 503
+										  : 502;
 	bool retry = !ex->head_done && ex->replayable &&
 		     (!ex->sent || cause == XJK_CAUSE_CONNECT || cause == XJK_CAUSE_BUSY ||
 		      idempotent(&c->req));

@@ -37,7 +37,7 @@ enum xjk_health_type {
 #define XJK_HEALTH_RISE	       2
 #define XJK_HEALTH_FALL	       2
 #define XJK_HEALTH_JITTER_PCT  10
-#define XJK_HEALTH_EXPECT      200
+#define XJK_HEALTH_EXPECT      0 /* any status below 500: the server answers */
 #define XJK_HEALTH_PATH_MAX    256
 
 /* Bits of xjk_health_params.set: the options a rule names. */
@@ -58,7 +58,7 @@ struct xjk_health_params {
 	int interval_ms, timeout_ms, rise, fall;
 	int jitter_pct; /* each delay is interval +- this share of it */
 	int port;	/* 0: the worker's own port */
-	int expect;	/* HTTP status a passing check answers */
+	int expect;	/* HTTP status a passing check answers; 0 = any below 500 */
 	char path[XJK_HEALTH_PATH_MAX];
 	unsigned set; /* XJK_HEALTH_SET_* given by the rule */
 };

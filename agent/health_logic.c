@@ -59,7 +59,9 @@ int xjk_health_http_reply(const char *p, size_t n, int expect, int *status)
 		code = code * 10 + (p[i] - '0');
 	}
 	*status = code;
-	return code == expect ? 1 : -1;
+	/* Without an expected status, any answer short of a server error shows
+	 * the node is alive: a Tomcat without a ROOT page answers "/" with 404. */
+	return (expect ? code == expect : code < 500) ? 1 : -1;
 }
 
 uint64_t xjk_health_delay(const struct xjk_health_params *p, uint32_t rnd)

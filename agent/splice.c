@@ -60,6 +60,7 @@ struct xjk_splice_side {
 	uint64_t cookie;    /* set once paired */
 	uint64_t tx_base;   /* bytes written to it when the kernel took over */
 	uint64_t moved;	    /* bytes xjkd read from it or wrote to it */
+	uint64_t received;  /* bytes xjkd read from it */
 	bool readable, writable;
 	bool eof;    /* its peer finished sending */
 	bool shut;   /* xjkd sent its FIN */
@@ -162,6 +163,7 @@ static int xjk_splice_read(struct xjk_splice_side *s, struct xjk_buf *buf, size_
 		if (n > 0) {
 			xjk_buf_commit(buf, (size_t)n);
 			s->moved += (uint64_t)n;
+			s->received += (uint64_t)n;
 		} else if (n == 0)
 			s->eof = true;
 		else if (errno == EAGAIN)
@@ -483,15 +485,42 @@ static void xjk_splice_reroute(struct xjk_splice_conn *conn)
 	xjk_splice_connect(conn);
 }
 
+/* The member hung up (or reset) without a byte of answer to the request it
+ * was given: a lying or dying backend. It is reported like a refused
+ * connection, and the client, who has seen nothing, gets a 502 rather than
+ * an empty reply. Returns true when that was the case. */
+static bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t answered = b->received + (b->paired ? xjk_splice_bpf_redirected(b->cookie) : 0);
+
+	if ((!b->eof && !reset) || answered)
+		return false;
+	xjk_wstate_report(conn->t.backend, XJK_CAUSE_RESET, "closed before answering");
+	xjk_warn("worker %s: closed before answering (spliced request)",
+		 xjk_splice_backend(conn)->name);
+	if (c->cookie)
+		xjk_splice_bpf_unpair(c->cookie);
+	if (b->cookie)
+		xjk_splice_bpf_unpair(b->cookie);
+	c->cookie = b->cookie = 0;
+	c->paired = b->paired = false;
+	xjk_splice_answer(conn, 502);
+	return true;
+}
+
 /* KERNEL: xjkd only sees hang-ups, and bytes the kernel did not redirect. */
 static void xjk_splice_kernel(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
 
 	if (xjk_splice_read(c, &b->out, 1) < 0 || xjk_splice_read(b, &c->out, 1) < 0) {
-		xjk_splice_close(conn);
+		if (!xjk_splice_unanswered(conn, true))
+			xjk_splice_close(conn);
 		return;
 	}
+	if (xjk_splice_unanswered(conn, false))
+		return;
 	if (xjk_buf_len(&c->out)) {
 		/* The backend answered between its pairing and the client's,
 		 * and later bytes may already have been redirected. */
@@ -588,7 +617,9 @@ static void xjk_splice_events(struct xjk_splice_conn *conn, struct xjk_splice_si
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		s->writable = true;
 	if (events & EPOLLERR) {
-		xjk_splice_close(conn);
+		if (s != &conn->b || conn->mode != XJK_SPLICE_KERNEL ||
+		    !xjk_splice_unanswered(conn, true))
+			xjk_splice_close(conn);
 		return;
 	}
 	xjk_splice_pump(conn);

@@ -235,6 +235,18 @@ void xjk_wstate_set_activation(int backend, enum xjk_activation activation, enum
 	pthread_mutex_unlock(&ws.lock);
 }
 
+/* Under the lock: the backend is in ERR because it answered a request wrongly
+ * (a protocol error, fail_on_status, a reply timeout) less than recover_time
+ * ago. Such a backend may well pass a CPing or a GET of the check path while it
+ * fails real requests, so a health check does not bring it back: recovery
+ * waits for recover_time and a probe request, as in mod_jk. */
+static bool lied(const struct backend_rt *b)
+{
+	return (b->cause == XJK_CAUSE_PROTOCOL || b->cause == XJK_CAUSE_STATUS ||
+		b->cause == XJK_CAUSE_TIMEOUT) &&
+	       xjk_clock_ms() - b->error_time < (uint64_t)b->recover_time_s * 1000;
+}
+
 void xjk_wstate_set_down(int backend, bool down, enum xjk_cause cause, const char *detail)
 {
 	struct backend_rt *b = &ws.backends[backend];
@@ -249,11 +261,12 @@ void xjk_wstate_set_down(int backend, bool down, enum xjk_cause cause, const cha
 		notify(backend);
 	} else if (down) {
 		transition(backend, XJK_STATE_ERR, atomic_load(&b->activation), cause, detail);
-	} else if (is_error_state(state))
+	} else if (is_error_state(state) && !(cause == XJK_CAUSE_HEALTH && lied(b))) {
 		/* A passing health check proved the backend answers; other sources
 		 * only say it may be back, so a probe request decides. */
 		transition(backend, cause == XJK_CAUSE_HEALTH ? XJK_STATE_OK : XJK_STATE_ERR_REC,
 			   atomic_load(&b->activation), cause, detail);
+	}
 	pthread_mutex_unlock(&ws.lock);
 }
 

@@ -2,7 +2,8 @@
 # 21-jkstatus.sh: a mod_jk status worker mounted with JkMount is served by
 # xjkd itself (read-only HTML, ?mime=json, ?mime=txt), and shows what xjkd
 # knows: a worker whose node refuses connections goes to ERR after one
-# request, which gets 503 at once. No Tomcat needed: t1 runs nothing.
+# request, which gets 503 at once (health checks off, so the request is what
+# finds out). No Tomcat needed: t1 runs nothing.
 . "$(dirname "$0")/lib.sh"
 
 lab_up 1 || { not_ok "lab_up"; exit 1; }
@@ -23,6 +24,7 @@ JkMount /app/* node
 JkMount /jkstatus jkstatus
 XjkAdminListen off
 XjkControlSocket off
+XjkHealthCheck * off
 CONF
 xjkd_start "$dir/xjk.conf" 80 || { not_ok "xjkd starts"; exit 1; }
 

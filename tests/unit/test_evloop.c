@@ -46,11 +46,15 @@ static void timers_fire_in_deadline_order(void **state)
 	xjk_timer_arm(rec.loop, &t[5].t, 35); /* 5 moves after 30 */
 	assert_false(xjk_timer_armed(&t[1].t));
 	assert_int_equal(xjk_loop_run(rec.loop), 0);
-	assert_int_equal(rec.n, 4);
+	/* The stop takes effect after the turn: on a loaded machine the 50 ms
+	 * timer may already be due in the same turn and fire too. */
+	assert_in_range(rec.n, 4, 5);
 	assert_int_equal(rec.order[0], 20);
 	assert_int_equal(rec.order[1], 30);
 	assert_int_equal(rec.order[2], 5);
 	assert_int_equal(rec.order[3], 40);
+	if (rec.n == 5)
+		assert_int_equal(rec.order[4], 50);
 	xjk_timer_cancel(rec.loop, &t[2].t);
 	xjk_loop_free(rec.loop);
 }

@@ -59,7 +59,7 @@ static void test_defaults_by_worker_type(void **state)
 	xjk_health_params_for(&hc, &workers, 2, &p);
 	assert_int_equal(p.type, XJK_HEALTH_HTTP);
 	assert_string_equal(p.path, "/");
-	assert_int_equal(p.expect, 200);
+	assert_int_equal(p.expect, 0);
 }
 
 static void test_rules_apply_in_order(void **state)
@@ -210,6 +210,11 @@ static void test_http_reply(void **state)
 	assert_int_equal(status, 503);
 	status = 0;
 	assert_int_equal(xjk_health_http_reply("HTTP/1.1 204 ", 13, 204, &status), 1);
+	/* The default (0): any status below 500 passes. */
+	assert_int_equal(xjk_health_http_reply("HTTP/1.1 404 ", 13, 0, &status), 1);
+	assert_int_equal(xjk_health_http_reply("HTTP/1.1 302 ", 13, 0, &status), 1);
+	assert_int_equal(xjk_health_http_reply("HTTP/1.1 500 ", 13, 0, &status), -1);
+	assert_int_equal(xjk_health_http_reply("HTTP/1.1 503 ", 13, 0, &status), -1);
 	assert_int_equal(xjk_health_http_reply("SSH-2.0-x", 9, 200, &status), -1);
 	assert_int_equal(xjk_health_http_reply("HTTP/1.1 2x0", 12, 200, &status), -1);
 	assert_int_equal(xjk_health_http_reply("HTTP/2.0 200", 12, 200, &status), -1);
