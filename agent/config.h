@@ -12,7 +12,7 @@
 #include "urimap.h"
 #include "worker.h"
 
-#define XJK_DEFAULT_CONFIG "/etc/xjk/xjk.conf"
+#define XJK_DEFAULT_CONFIG	   "/etc/xjk/xjk.conf"
 #define XJK_DEFAULT_ADMIN_LISTEN   "127.0.0.1:8099"
 #define XJK_DEFAULT_CONTROL_SOCKET "/run/xjk/xjkd.sock"
 
@@ -47,8 +47,8 @@ struct xjk_config {
 	int max_header_size;	  /* XjkMaxHeaderSize: request head bytes (431) */
 	int max_headers;	  /* XjkMaxHeaders: request header count (431) */
 	struct xjk_health_config health; /* XjkHealthCheck rules (agent/health.h) */
-	int drain_timeout_ms;	  /* XjkDrainTimeout: in-flight work allowed on stop or reload */
-	char *pid_file;		  /* XjkPidFile: NULL = none */
+	int drain_timeout_ms; /* XjkDrainTimeout: in-flight work allowed on stop or reload */
+	char *pid_file;	      /* XjkPidFile: NULL = none */
 	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
 	struct xjk_l4_config l4;		 /* XjkL4Vip (agent/l4.h) */
 
