@@ -30,8 +30,9 @@ lb=$(lab_ip lb)
 
 # xjkd on port 80 takes the connections, the flapping and the baseline. Its
 # request timeout is long: the client writes its 10,000 first requests over
-# several seconds. The one on port 81 has a short one for the slowloris part.
-soak_conf "$LAB_DIR/main" 80 "XjkRequestTimeout 30000" "XjkKeepAliveTimeout 60000"
+# seconds, or a minute on a busy machine. The one on port 81 has a short one
+# for the slowloris part.
+soak_conf "$LAB_DIR/main" 80 "XjkRequestTimeout 120000" "XjkKeepAliveTimeout 300000"
 soak_conf "$LAB_DIR/short" 81 "XjkRequestTimeout $REQUEST_TIMEOUT_MS" "XjkAdminListen 127.0.0.1:8098"
 xjkd_start "$LAB_DIR/main/xjk.conf" 80 || { not_ok "xjkd starts (port 80)"; exit 1; }
 main_pid=$XJKD_PID
@@ -48,9 +49,11 @@ echo "# baseline: $fd0 descriptors, VmRSS $rss0 kB"
 
 # --- (1) 10,000 keep-alive connections at once ---
 out=$LAB_DIR/hold.out
-# At most 200 unanswered requests: a burst of 10,000 at once is more than
-# the AJP pools hold (xjkd answers the excess 503, see docs/reliability.md).
-soak_conns hold --host "$lb" --port 80 --conns $CONNS --hold 3 --inflight 200 --timeout 90 >"$out" &
+# At most 64 unanswered requests: a burst of 10,000 at once is more than the
+# AJP pools hold (xjkd answers the excess 503), and the pools opening more
+# than Tomcat's accept queue (100) at once can have members declared down
+# (see docs/reliability.md).
+soak_conns hold --host "$lb" --port 80 --conns $CONNS --hold 3 --inflight 64 --timeout 150 >"$out" &
 client=$!
 peak_fds=0
 while lab_alive $client; do
@@ -94,7 +97,9 @@ done | tr '\n' ' ')"
 echo "# normal requests during slowloris: requests=$requests failed=$failed slowest=$slowest ms"
 check "normal requests during slowloris: served (${requests:-0})" test "${requests:-0}" -gt 20
 expect_eq "normal requests during slowloris: none failed" 0 "${failed:-?}"
-check "normal requests during slowloris: slowest ${slowest:-?} ms <= 1000 ms" test "${slowest:-999999}" -le 1000
+# One that had to wait for the slowloris connections to go would take the
+# whole request timeout; 1.5 s leaves room for a busy machine below that.
+check "normal requests during slowloris: slowest ${slowest:-?} ms <= 1500 ms" test "${slowest:-999999}" -le 1500
 
 # --- (3) t2's link down and up every 2 s under wrk ---
 flap=$LAB_DIR/flap.wrk
