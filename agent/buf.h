@@ -4,10 +4,13 @@
 #ifndef XJK_BUF_H
 #define XJK_BUF_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct xjk_buf {
 	char *data;
@@ -83,6 +86,26 @@ static inline int xjk_buf_append(struct xjk_buf *b, const void *p, size_t n)
 static inline void xjk_buf_commit(struct xjk_buf *b, size_t n)
 {
 	b->end += n;
+}
+
+/* Sends what B holds to the non-blocking socket FD while *WRITABLE, clearing
+ * it at EAGAIN (an edge-triggered EPOLLOUT sets it again). Returns the bytes
+ * sent, or -1 when the socket failed. */
+static inline ssize_t xjk_buf_send(int fd, struct xjk_buf *b, bool *writable)
+{
+	ssize_t sent = 0;
+	while (xjk_buf_len(b) && *writable) {
+		ssize_t n = send(fd, xjk_buf_head(b), xjk_buf_len(b), MSG_NOSIGNAL);
+		if (n > 0) {
+			xjk_buf_consume(b, (size_t)n);
+			sent += n;
+		} else if (n < 0 && errno == EAGAIN) {
+			*writable = false;
+		} else if (!(n < 0 && errno == EINTR)) {
+			return -1;
+		}
+	}
+	return sent;
 }
 
 #endif

@@ -179,19 +179,9 @@ static void client_linger(struct xjk_client *c)
  * connection is done (closed or lingering). */
 static int client_flush(struct xjk_client *c)
 {
-	while (xjk_buf_len(&c->out) && c->writable) {
-		ssize_t n =
-			send(c->io.fd, xjk_buf_head(&c->out), xjk_buf_len(&c->out), MSG_NOSIGNAL);
-		if (n > 0) {
-			xjk_buf_consume(&c->out, (size_t)n);
-		} else if (n < 0 && errno == EAGAIN) {
-			c->writable = false;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else {
-			client_close(c);
-			return -1;
-		}
+	if (xjk_buf_send(c->io.fd, &c->out, &c->writable) < 0) {
+		client_close(c);
+		return -1;
 	}
 	if (c->closing && !xjk_buf_len(&c->out)) {
 		client_linger(c);

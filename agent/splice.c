@@ -138,17 +138,10 @@ static void xjk_splice_abort(struct xjk_splice_conn *conn, const char *why)
 /* Writes S->out. -1 when the socket failed. */
 static int xjk_splice_flush(struct xjk_splice_side *s)
 {
-	while (xjk_buf_len(&s->out) && s->writable) {
-		ssize_t n =
-			send(s->io.fd, xjk_buf_head(&s->out), xjk_buf_len(&s->out), MSG_NOSIGNAL);
-		if (n > 0) {
-			xjk_buf_consume(&s->out, (size_t)n);
-			s->moved += (uint64_t)n;
-		} else if (n < 0 && errno == EAGAIN)
-			s->writable = false;
-		else if (n < 0 && errno != EINTR)
-			return -1;
-	}
+	ssize_t sent = xjk_buf_send(s->io.fd, &s->out, &s->writable);
+	if (sent < 0)
+		return -1;
+	s->moved += (uint64_t)sent;
 	return 0;
 }
 

@@ -78,20 +78,7 @@ void xjk_upstream_close(struct xjk_upstream *up)
 
 int xjk_upstream_flush(struct xjk_upstream *up)
 {
-	while (xjk_buf_len(&up->out) && up->writable) {
-		ssize_t n = send(up->io.fd, xjk_buf_head(&up->out), xjk_buf_len(&up->out),
-				 MSG_NOSIGNAL);
-		if (n > 0) {
-			xjk_buf_consume(&up->out, (size_t)n);
-		} else if (n < 0 && errno == EAGAIN) {
-			up->writable = false;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else {
-			return -1;
-		}
-	}
-	return 0;
+	return xjk_buf_send(up->io.fd, &up->out, &up->writable) < 0 ? -1 : 0;
 }
 
 static const struct xjk_backend *backend_of(const struct xjk_upstream *up)
