@@ -76,11 +76,13 @@ back_ok() {
 	fi
 }
 
-# routed_to ROUTE: the worker the kernel route map sends ROUTE's sessions to
-# (bpftool, JSON with BTF field names).
+# routed_to ROUTE: the worker xjkd's route table sends ROUTE's sessions to
+# (the table routes.c mirrors into the BPF map; read from this xjkd's
+# /status.json, because the pinned map is host-wide and another xjkd on the
+# host may have taken the pin; 70-splice and 95-demo read it with bpftool).
 routed_to() {
-	bpftool -j map dump pinned /sys/fs/bpf/xjk/routes 2>/dev/null |
-		jq -r --arg r "$1" '.[] | .formatted.value | select(.route == $r) | .worker_name'
+	lab_exec lb curl -s --max-time 5 http://127.0.0.1:8099/status.json 2>/dev/null |
+		jq -r --arg r "$1" '.lbs[].members[] | select(.worker == $r) | .routed_to'
 }
 
 # route_check NAME ROUTE WORKER: the route map sends ROUTE to WORKER.
@@ -88,7 +90,7 @@ route_check() {
 	local got
 	wait_for 2 test "$(routed_to "$2")" = "$3"
 	got=$(routed_to "$2")
-	expect_eq "$1: route map sends $2 to $3" "$3" "$got"
+	expect_eq "$1: route table sends $2 to $3" "$3" "$got"
 }
 
 # fault_case FAULT NODE WORKER MAX_MS DETECT_MS CAUSE: 8 clients for 6 s, the
