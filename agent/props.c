@@ -390,6 +390,11 @@ static int inherit(struct xjk_props *p, const char *from, const char *to)
 		if (strncmp(src->key, from, fl) || src->key[fl] != '.')
 			continue;
 		found++;
+		/* A reference is resolved, not inherited: copying one would make a
+		 * prefix nested in its source (worker.t.x referring to worker.t)
+		 * grow a new reference on every pass, without end. */
+		if (ends_with_attr(src->key, ".", "reference"))
+			continue;
 		char *key;
 		if (asprintf(&key, "%s%s", to, src->key + fl) < 0)
 			return -1;

@@ -183,6 +183,23 @@ static void test_reference_inheritance(void **state)
 	xjk_props_free(&p);
 }
 
+/* Found by fuzz_workers: a prefix nested inside the one it refers to
+ * (worker.t.x refers to worker.t) used to inherit its own reference again on
+ * every pass and never finished. */
+static void test_reference_nested_prefix(void **state)
+{
+	(void)state;
+	struct xjk_props p;
+	assert_int_equal(fx_props(&p,
+				  "worker.t.host=h\n"
+				  "worker.t.x.reference=worker.t\n",
+				  err, sizeof(err)),
+			 0);
+	assert_string_equal(val(&p, "worker.t.x.host"), "h");
+	assert_null(xjk_props_get(&p, "worker.t.x.x.reference"));
+	xjk_props_free(&p);
+}
+
 static void test_reference_errors(void **state)
 {
 	(void)state;
@@ -324,6 +341,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_mode_replaces, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_substitution, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reference_inheritance, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reference_nested_prefix, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_reference_errors, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_integers, fx_setup, fx_teardown),
 		cmocka_unit_test(test_booleans),
