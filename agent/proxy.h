@@ -79,7 +79,8 @@ int xjk_listen_open(const struct xjk_listen *l);
 int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
 		    const struct xjk_config *cfg, const int *listen_fds);
 /* On the proxy's own thread: stop accepting and let every connection close
- * after its current exchange; idle keep-alive connections close now. */
+ * after its current exchange; an idle keep-alive connection gets a short
+ * grace in which a request already on the wire is still answered. */
 void xjk_proxy_drain(struct xjk_proxy *px);
 void xjk_proxy_stop(struct xjk_proxy *px);
 
