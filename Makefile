@@ -182,4 +182,4 @@ install: $(B)/xjkd $(B)/xjkctl
 		[ -e $(DESTDIR)$(SYSCONFDIR)/xjk/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/xjk/; \
 	done
 
--include $(wildcard $(B)/*/*.d $(FUZZ_B)/*.d $(FUZZ_B)/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(FUZZ_B)/*.d $(FUZZ_B)/*/*.d)

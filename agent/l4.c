@@ -291,24 +291,34 @@ static int ring_read(struct xjk_l4 *l4, struct l4_vip *v)
 	return 0;
 }
 
-/* Flows of a VIP that is gone must not reach whatever reuses its index. */
-static void flows_purge(struct xjk_l4 *l4, uint32_t index)
+/* Deletes MAP's entries (keys of KEY_SIZE bytes) whose flow is of VIP INDEX. */
+static int flows_purge_map(struct bpf_map *map, size_t key_size, uint32_t index)
 {
-	struct bpf_map *map = l4->skel->maps.xjk_flows;
+	_Static_assert(sizeof(struct xjk_l4_flow_key) >= sizeof(struct xjk_l4_flow4_key),
+		       "the buffers hold either key");
 	struct xjk_l4_flow_key k, next;
 	struct xjk_l4_flow f;
 	int n = 0;
 	void *prev = NULL;
 
-	while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
-		if (bpf_map__lookup_elem(map, &next, sizeof(next), &f, sizeof(f), 0) == 0 &&
-		    f.vip == index && bpf_map__delete_elem(map, &next, sizeof(next), 0) == 0) {
+	while (bpf_map__get_next_key(map, prev, &next, key_size) == 0) {
+		if (bpf_map__lookup_elem(map, &next, key_size, &f, sizeof(f), 0) == 0 &&
+		    f.vip == index && bpf_map__delete_elem(map, &next, key_size, 0) == 0) {
 			n++;
 			continue; /* NEXT is gone: continue from the previous key */
 		}
-		k = next;
+		memcpy(&k, &next, key_size);
 		prev = &k;
 	}
+	return n;
+}
+
+/* Flows of a VIP that is gone must not reach whatever reuses its index. */
+static void flows_purge(struct xjk_l4 *l4, uint32_t index)
+{
+	int n = flows_purge_map(l4->skel->maps.xjk_flows4, sizeof(struct xjk_l4_flow4_key), index) +
+		flows_purge_map(l4->skel->maps.xjk_flows6, sizeof(struct xjk_l4_flow_key), index);
+
 	xjk_info("l4: removed %d flows of VIP index %u", n, index);
 }
 

@@ -57,16 +57,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xjk_reals SEC(".maps");
 
-/* One table shared by all CPUs (a flow may be steered to another CPU by RSS
- * changes), with per-CPU LRU lists so eviction takes no global lock. */
+/* Connection tables, one per family so that IPv4 flows hash and compare a
+ * 16-byte key. Shared by all CPUs (a flow may be steered to another CPU by
+ * RSS changes), with per-CPU LRU lists so eviction takes no global lock. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XJK_L4_MAX_FLOWS);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct xjk_l4_flow4_key);
+	__type(value, struct xjk_l4_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_flows4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XJK_L4_MAX_FLOWS6);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct xjk_l4_flow_key);
 	__type(value, struct xjk_l4_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} xjk_flows SEC(".maps");
+} xjk_flows6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,36 +112,31 @@ struct {
 	 * devmaps, so libbpf's by-name reuse would see a mismatch */
 } xjk_tx_ports SEC(".maps");
 
+/* A parsed packet: the flow key of its family, the L4 header, and whether it
+ * is IPv6 (a constant inside balance(), which is inlined once per family). */
 struct pkt {
-	struct xjk_l4_flow_key flow;
+	union {
+		struct xjk_l4_flow4_key k4;
+		struct xjk_l4_flow_key k6;
+	};
 	void *l4;
-	__u32 len;
+	__u8 proto;
 };
 
-static __always_inline int verdict(enum xjk_l4_reason reason, int action)
+static __always_inline int verdict(__u64 *counts, enum xjk_l4_reason reason, int action)
 {
-	__u32 zero = 0;
-	__u64 *counts = bpf_map_lookup_elem(&xjk_counters, &zero);
-
-	if (counts)
-		counts[reason]++;
+	counts[reason]++;
 	return action;
 }
 
-static __always_inline void count_info(enum xjk_l4_reason reason)
+/* Not a cryptographic hash: an xor-multiply-rotate pass over the flow key and
+ * a murmur-style finaliser, so nearby ports spread over the whole ring. */
+static __always_inline __u32 flow_hash(const __u32 *w, const int words)
 {
-	verdict(reason, 0);
-}
-
-/* Not a cryptographic hash: an xor-multiply-rotate pass over the 5-tuple and a
- * murmur-style finaliser, so nearby ports spread over the whole ring. */
-static __always_inline __u32 flow_hash(const struct xjk_l4_flow_key *k)
-{
-	const __u32 *w = (const __u32 *)k;
 	__u32 h = XJK_L4_HASH_SEED;
 
 #pragma unroll
-	for (int i = 0; i < (int)(sizeof(*k) / sizeof(__u32)); i++) {
+	for (int i = 0; i < words; i++) {
 		h ^= w[i];
 		h *= 0x9e3779b1u;
 		h = (h << 13) | (h >> 19);
@@ -144,46 +149,35 @@ static __always_inline __u32 flow_hash(const struct xjk_l4_flow_key *k)
 	return h;
 }
 
-/* Fills p->flow addresses and proto, sets p->l4. Returns -1 with *reason set
- * when the packet is not ours to balance. */
-static __always_inline int parse_ipv4(void *data, void *end, struct pkt *p, int *reason)
+/* Fills the IPv4 key's addresses and proto, sets p->l4. Returns a pass_*
+ * reason when the packet is not ours to balance, else -1. */
+static __always_inline int parse_ipv4(void *data, void *end, struct pkt *p)
 {
 	struct iphdr *ip = data;
 
-	if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5) {
-		*reason = XJK_L4_pass_malformed;
-		return -1;
-	}
+	if ((void *)(ip + 1) > end || ip->version != 4 || ip->ihl < 5)
+		return XJK_L4_pass_malformed;
 	/* ihl is 4 bits: the options (up to 40 bytes) are skipped, not rejected */
 	__u32 hlen = ip->ihl * 4;
-	if (data + hlen > end) {
-		*reason = XJK_L4_pass_malformed;
-		return -1;
-	}
-	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP) {
-		*reason = XJK_L4_pass_not_vip;
-		return -1;
-	}
-	if (ip->frag_off & bpf_htons(IPV4_FRAG_MASK)) {
-		*reason = XJK_L4_pass_fragment;
-		return -1;
-	}
-	p->flow.family = XJK_L4_FAMILY_V4;
-	p->flow.proto = ip->protocol;
-	p->flow.src[0] = ip->saddr;
-	p->flow.dst[0] = ip->daddr;
+	if (data + hlen > end)
+		return XJK_L4_pass_malformed;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return XJK_L4_pass_not_vip;
+	if (ip->frag_off & bpf_htons(IPV4_FRAG_MASK))
+		return XJK_L4_pass_fragment;
+	p->k4 = (struct xjk_l4_flow4_key){
+		.src = ip->saddr, .dst = ip->daddr, .proto = ip->protocol};
+	p->proto = ip->protocol;
 	p->l4 = data + hlen;
-	return 0;
+	return -1;
 }
 
-static __always_inline int parse_ipv6(void *data, void *end, struct pkt *p, int *reason)
+static __always_inline int parse_ipv6(void *data, void *end, struct pkt *p)
 {
 	struct ipv6hdr *ip6 = data;
 
-	if ((void *)(ip6 + 1) > end || ip6->version != 6) {
-		*reason = XJK_L4_pass_malformed;
-		return -1;
-	}
+	if ((void *)(ip6 + 1) > end || ip6->version != 6)
+		return XJK_L4_pass_malformed;
 	__u8 next = ip6->nexthdr;
 	void *cur = ip6 + 1;
 
@@ -192,42 +186,48 @@ static __always_inline int parse_ipv6(void *data, void *end, struct pkt *p, int 
 		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS)
 			break;
 		__u8 *ext = cur;
-		if ((void *)(ext + 2) > end) {
-			*reason = XJK_L4_pass_malformed;
-			return -1;
-		}
+		if ((void *)(ext + 2) > end)
+			return XJK_L4_pass_malformed;
 		next = ext[0];
 		cur += (ext[1] + 1) * 8;
 	}
-	if (next == IPPROTO_FRAGMENT) {
-		*reason = XJK_L4_pass_fragment;
-		return -1;
-	}
-	if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
-		*reason = XJK_L4_pass_ext_hdr;
-		return -1;
-	}
-	if (next != IPPROTO_TCP && next != IPPROTO_UDP) {
-		*reason = XJK_L4_pass_not_vip;
-		return -1;
-	}
-	p->flow.family = XJK_L4_FAMILY_V6;
-	p->flow.proto = next;
-	__builtin_memcpy(p->flow.src, &ip6->saddr, 16);
-	__builtin_memcpy(p->flow.dst, &ip6->daddr, 16);
+	if (next == IPPROTO_FRAGMENT)
+		return XJK_L4_pass_fragment;
+	if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS)
+		return XJK_L4_pass_ext_hdr;
+	if (next != IPPROTO_TCP && next != IPPROTO_UDP)
+		return XJK_L4_pass_not_vip;
+	p->k6 = (struct xjk_l4_flow_key){.proto = next, .family = XJK_L4_FAMILY_V6};
+	__builtin_memcpy(p->k6.src, &ip6->saddr, 16);
+	__builtin_memcpy(p->k6.dst, &ip6->daddr, 16);
+	p->proto = next;
 	p->l4 = cur;
-	return 0;
+	return -1;
+}
+
+/* Each family's table at its own call site, so the verifier inlines both. */
+static __always_inline struct xjk_l4_flow *flow_find(const struct pkt *p, const int v6)
+{
+	return v6 ? bpf_map_lookup_elem(&xjk_flows6, &p->k6)
+		  : bpf_map_lookup_elem(&xjk_flows4, &p->k4);
+}
+
+static __always_inline int flow_insert(const struct pkt *p, const struct xjk_l4_flow *f,
+				       const int v6)
+{
+	return v6 ? bpf_map_update_elem(&xjk_flows6, &p->k6, f, BPF_ANY)
+		  : bpf_map_update_elem(&xjk_flows4, &p->k4, f, BPF_ANY);
 }
 
 /* A connection-table hit: the flow's backend and VIP, or 0. Only flows to a
  * VIP are ever inserted, so a hit also proves the packet is to a VIP. */
-static __always_inline __u32 flow_lookup(const struct pkt *p, __u32 *vip_index)
+static __always_inline __u32 flow_lookup(const struct pkt *p, __u32 *vip_index, const int v6)
 {
-	struct xjk_l4_flow *f = bpf_map_lookup_elem(&xjk_flows, &p->flow);
+	struct xjk_l4_flow *f = flow_find(p, v6);
 
 	if (!f)
 		return 0;
-	if (p->flow.proto == IPPROTO_UDP) {
+	if (p->proto == IPPROTO_UDP) {
 		/* UDP has no end-of-flow signal: idle entries are re-hashed */
 		__u64 now = bpf_ktime_get_ns();
 		if (now - f->atime_ns >= XJK_L4_UDP_IDLE_NS)
@@ -243,24 +243,26 @@ static __always_inline __u32 flow_lookup(const struct pkt *p, __u32 *vip_index)
  * rewritten in place: an LRU update always takes a fresh node, which costs
  * cold memory on every retransmitted SYN. */
 static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_vip_meta *vip,
-				       int may_exist)
+				       int may_exist, __u64 *counts, const int v6)
 {
 	__u32 m = vip->ring_size;
 	if (m == 0 || m > XJK_L4_RING_STRIDE)
 		return 0;
-	__u32 slot = vip->index * XJK_L4_RING_STRIDE + flow_hash(&p->flow) % m;
+	__u32 h = v6 ? flow_hash((const __u32 *)&p->k6, sizeof(p->k6) / 4)
+		     : flow_hash((const __u32 *)&p->k4, sizeof(p->k4) / 4);
+	__u32 slot = vip->index * XJK_L4_RING_STRIDE + h % m;
 	__u32 *real = bpf_map_lookup_elem(&xjk_ring, &slot);
 	if (!real || *real == 0)
 		return 0;
 
 	struct xjk_l4_flow f = {.real = *real, .vip = vip->index};
-	if (p->flow.proto == IPPROTO_UDP)
+	if (p->proto == IPPROTO_UDP)
 		f.atime_ns = bpf_ktime_get_ns();
-	struct xjk_l4_flow *old = may_exist ? bpf_map_lookup_elem(&xjk_flows, &p->flow) : NULL;
+	struct xjk_l4_flow *old = may_exist ? flow_find(p, v6) : NULL;
 	if (old)
 		*old = f;
-	else if (bpf_map_update_elem(&xjk_flows, &p->flow, &f, BPF_ANY))
-		count_info(XJK_L4_lru_full);
+	else if (flow_insert(p, &f, v6))
+		counts[XJK_L4_lru_full]++;
 	return f.real;
 }
 
@@ -279,17 +281,95 @@ static __always_inline void count_traffic(__u32 vip_index, __u32 real, __u32 len
 	}
 }
 
+/* Everything after the IP header, for one family (V6 is a constant). ETH is
+ * the frame's start, already bounds-checked; END its end. */
+static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void *end, struct pkt *p,
+				   __u64 *counts, const int v6)
+{
+
+	/* Both TCP and UDP start with the two ports. */
+	__be16 *ports = p->l4;
+	if ((void *)(ports + 2) > end)
+		return verdict(counts, XJK_L4_pass_malformed, XDP_PASS);
+	__be16 dport = ports[1];
+	if (v6) {
+		p->k6.sport = ports[0];
+		p->k6.dport = dport;
+	} else {
+		p->k4.sport = ports[0];
+		p->k4.dport = dport;
+	}
+
+	__u32 port = bpf_ntohs(dport);
+	struct xjk_l4_port *vp = bpf_map_lookup_elem(&xjk_vip_ports, &port);
+	if (!vp || !(p->proto == IPPROTO_TCP ? vp->tcp_vips : vp->udp_vips))
+		return verdict(counts, XJK_L4_pass_not_vip, XDP_PASS);
+
+	/* Malformed packets to a VIP port are dropped, never routed: the port is
+	 * ours on every VIP address, whatever the stack would do with them. */
+	int syn = 0;
+	if (p->proto == IPPROTO_TCP) {
+		struct tcphdr *th = p->l4;
+		if ((void *)(th + 1) > end || th->doff < 5)
+			return verdict(counts, XJK_L4_drop_truncated, XDP_DROP);
+		syn = th->syn && !th->ack;
+	} else if ((void *)((struct udphdr *)p->l4 + 1) > end) {
+		return verdict(counts, XJK_L4_drop_truncated, XDP_DROP);
+	}
+
+	/* SYNs always ask the ring, so a retried handshake follows ring changes. */
+	__u32 vip_index = 0, real = syn ? 0 : flow_lookup(p, &vip_index, v6);
+	int is_new = !real;
+	if (real) {
+		counts[XJK_L4_lru_hit]++;
+	} else {
+		struct xjk_l4_vip_key vk = {.port = dport, .proto = p->proto};
+		if (v6) {
+			__builtin_memcpy(vk.addr, p->k6.dst, sizeof(vk.addr));
+			vk.family = XJK_L4_FAMILY_V6;
+		} else {
+			vk.addr[0] = p->k4.dst;
+			vk.family = XJK_L4_FAMILY_V4;
+		}
+		struct xjk_l4_vip_meta *vip = bpf_map_lookup_elem(&xjk_vips, &vk);
+		if (!vip)
+			return verdict(counts, XJK_L4_pass_not_vip, XDP_PASS);
+		int may_exist = syn || p->proto == IPPROTO_UDP;
+		counts[may_exist ? XJK_L4_lru_miss_syn : XJK_L4_lru_miss_other]++;
+		vip_index = vip->index;
+		real = ring_pick(p, vip, may_exist, counts, v6);
+	}
+	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
+	if (!r)
+		return verdict(counts, XJK_L4_drop_no_real, XDP_DROP);
+	if (!(r->flags & XJK_L4_REAL_F_RESOLVED))
+		return verdict(counts, XJK_L4_drop_unresolved, XDP_DROP);
+
+	count_traffic(vip_index, real, (__u32)(end - (void *)eth), is_new);
+	__builtin_memcpy(eth->h_dest, r->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, r->smac, ETH_ALEN);
+	if (r->ifindex == ctx->ingress_ifindex)
+		return verdict(counts, XJK_L4_tx, XDP_TX);
+	int act = bpf_redirect_map(&xjk_tx_ports, r->ifindex, XDP_DROP);
+	return verdict(counts, act == XDP_REDIRECT ? XJK_L4_redirect : XJK_L4_drop_redirect, act);
+}
+
 SEC("xdp")
 int xjk_xdp_lb(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	struct pkt p = {};
+	__u32 zero = 0;
+	/* one counters pointer for the whole packet: every path counts once */
+	__u64 *counts = bpf_map_lookup_elem(&xjk_counters, &zero);
+	struct pkt p;
 	int reason;
 
+	if (!counts)
+		return XDP_PASS;
 	if ((void *)(eth + 1) > end)
-		return verdict(XJK_L4_pass_malformed, XDP_PASS);
+		return verdict(counts, XJK_L4_pass_malformed, XDP_PASS);
 	__be16 proto = eth->h_proto;
 	void *l3 = eth + 1;
 
@@ -299,77 +379,24 @@ int xjk_xdp_lb(struct xdp_md *ctx)
 			break;
 		struct vlan_hdr *vh = l3;
 		if ((void *)(vh + 1) > end)
-			return verdict(XJK_L4_pass_malformed, XDP_PASS);
+			return verdict(counts, XJK_L4_pass_malformed, XDP_PASS);
 		proto = vh->proto;
 		l3 = vh + 1;
 	}
 
 	if (proto == bpf_htons(ETH_P_IP)) {
-		if (parse_ipv4(l3, end, &p, &reason))
-			return verdict(reason, XDP_PASS);
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		if (parse_ipv6(l3, end, &p, &reason))
-			return verdict(reason, XDP_PASS);
-	} else {
-		return verdict(XJK_L4_pass_not_ip, XDP_PASS);
+		reason = parse_ipv4(l3, end, &p);
+		if (reason >= 0)
+			return verdict(counts, reason, XDP_PASS);
+		return balance(ctx, eth, end, &p, counts, 0);
 	}
-
-	/* Both TCP and UDP start with the two ports. */
-	__be16 *ports = p.l4;
-	if ((void *)(ports + 2) > end)
-		return verdict(XJK_L4_pass_malformed, XDP_PASS);
-	p.flow.sport = ports[0];
-	p.flow.dport = ports[1];
-
-	__u32 port = bpf_ntohs(p.flow.dport);
-	struct xjk_l4_port *vp = bpf_map_lookup_elem(&xjk_vip_ports, &port);
-	if (!vp || !(p.flow.proto == IPPROTO_TCP ? vp->tcp_vips : vp->udp_vips))
-		return verdict(XJK_L4_pass_not_vip, XDP_PASS);
-
-	/* Malformed packets to a VIP port are dropped, never routed: the port is
-	 * ours on every VIP address, whatever the stack would do with them. */
-	int syn = 0;
-	if (p.flow.proto == IPPROTO_TCP) {
-		struct tcphdr *th = p.l4;
-		if ((void *)(th + 1) > end || th->doff < 5)
-			goto truncated;
-		syn = th->syn && !th->ack;
-	} else if ((void *)((struct udphdr *)p.l4 + 1) > end) {
-		goto truncated;
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		reason = parse_ipv6(l3, end, &p);
+		if (reason >= 0)
+			return verdict(counts, reason, XDP_PASS);
+		return balance(ctx, eth, end, &p, counts, 1);
 	}
-
-	/* SYNs always ask the ring, so a retried handshake follows ring changes. */
-	__u32 vip_index = 0, real = syn ? 0 : flow_lookup(&p, &vip_index);
-	int is_new = !real;
-	if (real) {
-		count_info(XJK_L4_lru_hit);
-	} else {
-		struct xjk_l4_vip_key vk = {
-			.port = p.flow.dport, .proto = p.flow.proto, .family = p.flow.family};
-		__builtin_memcpy(vk.addr, p.flow.dst, sizeof(vk.addr));
-		struct xjk_l4_vip_meta *vip = bpf_map_lookup_elem(&xjk_vips, &vk);
-		if (!vip)
-			return verdict(XJK_L4_pass_not_vip, XDP_PASS);
-		count_info(syn || p.flow.proto == IPPROTO_UDP ? XJK_L4_lru_miss_syn
-							      : XJK_L4_lru_miss_other);
-		vip_index = vip->index;
-		real = ring_pick(&p, vip, syn || p.flow.proto == IPPROTO_UDP);
-	}
-	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
-	if (!r)
-		return verdict(XJK_L4_drop_no_real, XDP_DROP);
-	if (!(r->flags & XJK_L4_REAL_F_RESOLVED))
-		return verdict(XJK_L4_drop_unresolved, XDP_DROP);
-
-	count_traffic(vip_index, real, (__u32)(end - data), is_new);
-	__builtin_memcpy(eth->h_dest, r->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, r->smac, ETH_ALEN);
-	if (r->ifindex == ctx->ingress_ifindex)
-		return verdict(XJK_L4_tx, XDP_TX);
-	int act = bpf_redirect_map(&xjk_tx_ports, r->ifindex, XDP_DROP);
-	return verdict(act == XDP_REDIRECT ? XJK_L4_redirect : XJK_L4_drop_redirect, act);
-truncated:
-	return verdict(XJK_L4_drop_truncated, XDP_DROP);
+	return verdict(counts, XJK_L4_pass_not_ip, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -175,21 +175,29 @@ static void show_reals(int reals, int stats)
 	}
 }
 
-static void show_counters(int counters, int flows)
+/* Entries of a hash map: walking the keys is the only way to count them. */
+static long map_entries(int fd, size_t key_size)
+{
+	char k[64], next[64];
+	long n = 0;
+
+	if (key_size > sizeof(k))
+		return -1;
+	for (void *prev = NULL; bpf_map_get_next_key(fd, prev, next) == 0; prev = k, n++)
+		memcpy(k, next, key_size);
+	return n;
+}
+
+static void show_counters(int counters, int flows4, int flows6)
 {
 #define XJK_L4_REASON_NAME(name) #name,
 	static const char *const names[] = {XJK_L4_REASONS(XJK_L4_REASON_NAME)};
 #undef XJK_L4_REASON_NAME
 	uint64_t c[XJK_L4_NR_REASONS];
-	struct xjk_l4_flow_key k;
-	void *prev = NULL;
-	long n = 0;
 
-	while (bpf_map_get_next_key(flows, prev, &k) == 0) {
-		prev = &k;
-		n++;
-	}
-	printf("\nconnection table (xjk_flows): %ld of %d entries\n", n, XJK_L4_MAX_FLOWS);
+	printf("\nconnection tables: xjk_flows4 %ld of %d entries, xjk_flows6 %ld of %d\n",
+	       map_entries(flows4, sizeof(struct xjk_l4_flow4_key)), XJK_L4_MAX_FLOWS,
+	       map_entries(flows6, sizeof(struct xjk_l4_flow_key)), XJK_L4_MAX_FLOWS6);
 	printf("\nverdicts (xjk_counters):\n");
 	percpu_sum(counters, 0, c, XJK_L4_NR_REASONS);
 	for (int i = 0; i < XJK_L4_NR_REASONS; i++)
@@ -200,21 +208,22 @@ static int cmd_maps(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	int fds[7];
-	const char *names[7] = {"xjk_vips",	  "xjk_vip_stats", "xjk_ring", "xjk_reals",
-				"xjk_real_stats", "xjk_counters",  "xjk_flows"};
+	const char *names[] = {"xjk_vips",	 "xjk_vip_stats", "xjk_ring",	"xjk_reals",
+			       "xjk_real_stats", "xjk_counters",  "xjk_flows4", "xjk_flows6"};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	int fds[N];
 	int rc = 0;
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < N; i++)
 		if ((fds[i] = pinned(names[i])) < 0)
 			rc = 1;
 	if (rc == 0) {
 		show_links();
 		show_vips(fds[0], fds[1], fds[2], fds[3]);
 		show_reals(fds[3], fds[4]);
-		show_counters(fds[5], fds[6]);
+		show_counters(fds[5], fds[6], fds[7]);
 	}
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < N; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	return rc;

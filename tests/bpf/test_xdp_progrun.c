@@ -93,6 +93,9 @@ static void test_syn_v4_v6_vlan(void)
 		.family = 6, .src6 = client6, .dst6 = vip6, .sport = 40000, .dport = 80};
 	b = expect(&p, 0, XDP_TX, XJK_L4_tx, "IPv6 SYN to VIP is sent back out (XDP_TX)");
 	report(b >= 1 && b <= 3, "IPv6 SYN got a backend MAC (backend %d)", b);
+	p.tcp_flags = TH_ACK;
+	int est = expect(&p, 0, XDP_TX, XJK_L4_lru_hit, "IPv6 ACK of it hits the IPv6 flow table");
+	report(est == b, "IPv6 connection keeps its backend (%d, %d)", b, est);
 
 	p = tcp4(40001, TH_SYN);
 	p.vlan = 1;

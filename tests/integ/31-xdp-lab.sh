@@ -134,5 +134,5 @@ echo "$out" | grep -q "drop_unresolved  0" && ok "every backend's MAC was resolv
 agent_stop
 check "xjkctl detach eth0 unpins everything" lab_exec lb "$XJKCTL" detach eth0
 # other xjk programs may pin in the same directory: look for ours only
-left=$(ls /sys/fs/bpf/xjk 2>/dev/null | grep -E '^xdp_link_|^xjk_(vips|vip_ports|ring|reals|flows|vip_stats|real_stats|counters|tx_ports)$')
+left=$(ls /sys/fs/bpf/xjk 2>/dev/null | grep -E '^xdp_link_|^xjk_(vips|vip_ports|ring|reals|flows4|flows6|vip_stats|real_stats|counters|tx_ports)$')
 expect_eq "none of xjk_xdp's pins is left" "" "$left"
