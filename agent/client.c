@@ -45,7 +45,8 @@ struct exchange {
 	bool fresh_retry; /* already retried a stale pooled connection */
 
 	struct xjk_upstream *up;
-	bool sent; /* the request reached the backend */
+	struct xjk_pool_waiter wait; /* queued while ex.backend's pool is full */
+	bool sent;		     /* the request reached the backend */
 
 	enum body_kind body;
 	int64_t body_left; /* BODY_LENGTH: bytes still to come from the client */
@@ -127,6 +128,7 @@ static void client_close(struct xjk_client *c)
 {
 	if (c->io.fd < 0)
 		return;
+	xjk_upstream_cancel_wait(&c->ex.wait);
 	if (c->ex.up) {
 		/* Mid-exchange the upstream stream state is unknown: drop it. */
 		c->ex.up->owner = NULL;
@@ -482,8 +484,9 @@ static bool choose_backend(struct xjk_client *c)
 {
 	struct exchange *ex = &c->ex;
 	if (ex->lb < 0)
-		return ex->attempts == 0 || xjk_wstate_state(ex->backend) !=
-						    XJK_STATE_ERR; /* plain worker: retry once */
+		return ex->attempts == 0 ||
+		       (ex->attempts == 1 && xjk_wstate_state(ex->backend) !=
+						     XJK_STATE_ERR); /* plain worker: retry once */
 	const struct xjk_lb *lb = &c->px->cfg->workers.lbs[ex->lb];
 	if (ex->attempts >= lb->n_members * (lb->retries > 0 ? lb->retries : 1) + 1)
 		return false;
@@ -552,19 +555,10 @@ static void start_attempt(struct xjk_client *c)
 	connect_backend(c);
 }
 
-/* Takes a connection to ex->backend and sends the request when it is ready. */
-static void connect_backend(struct xjk_client *c)
+/* UP now serves c's exchange: send the request when it is ready. */
+static void attach_upstream(struct xjk_client *c, struct xjk_upstream *up)
 {
 	struct exchange *ex = &c->ex;
-	ex->sent = false;
-	struct xjk_upstream *up = xjk_upstream_get(c->px, ex->backend);
-	if (!up) {
-		if (errno == EBUSY)
-			xjk_client_upstream_failed(c, XJK_CAUSE_BUSY, "connection pool full");
-		else
-			xjk_client_upstream_failed(c, XJK_CAUSE_CONNECT, strerror(errno));
-		return;
-	}
 	xjk_wstate_busy(ex->backend, 1);
 	up->owner = c;
 	ex->up = up;
@@ -575,6 +569,43 @@ static void connect_backend(struct xjk_client *c)
 		return;
 	}
 	xjk_client_upstream_ready(c);
+}
+
+/* Takes no connection: the pool gave none (errno says why). */
+static void upstream_refused(struct xjk_client *c)
+{
+	if (errno == ETIMEDOUT || errno == EBUSY)
+		xjk_client_upstream_failed(c, XJK_CAUSE_BUSY, "no free connection in the pool");
+	else if (errno == EHOSTDOWN)
+		xjk_client_upstream_failed(c, XJK_CAUSE_HEALTH, "backend declared down");
+	else
+		xjk_client_upstream_failed(c, XJK_CAUSE_CONNECT, strerror(errno));
+}
+
+static void on_pool_granted(struct xjk_pool_waiter *w, struct xjk_upstream *up)
+{
+	struct xjk_client *c = container_of(w, struct xjk_client, ex.wait);
+	if (up)
+		attach_upstream(c, up);
+	else
+		upstream_refused(c);
+	/* A 503 ends the exchange with no client event to come: go on to a
+	 * pipelined request now. */
+	if (c->io.fd >= 0 && client_flush(c) == 0 && !c->ex.active && !c->closing)
+		client_process(c);
+}
+
+/* Takes a connection to ex->backend, or queues for one. */
+static void connect_backend(struct xjk_client *c)
+{
+	struct exchange *ex = &c->ex;
+	ex->sent = false;
+	ex->wait.fn = on_pool_granted;
+	struct xjk_upstream *up = xjk_upstream_get(c->px, ex->backend, &ex->wait);
+	if (up)
+		attach_upstream(c, up);
+	else if (errno != EAGAIN)
+		upstream_refused(c);
 }
 
 /* ---- request body towards the backend ---- */
@@ -1160,8 +1191,11 @@ static void client_process(struct xjk_client *c)
 		if (c->io.fd < 0 || c->closing)
 			return;
 		if (c->ex.active) {
-			/* Body bytes for the exchange, and a bounded read-ahead. */
+			/* Body bytes for the exchange, and a bounded read-ahead. A
+			 * client that hangs up while its request waits for a pool
+			 * slot leaves the queue: nothing of it reached a backend. */
 			if (client_read(c, IN_PIPELINE_MAX) < 0 ||
+			    (c->eof && xjk_upstream_waiting(&c->ex.wait)) ||
 			    (c->eof && !c->ex.head_done && c->ex.body != BODY_NONE &&
 			     xjk_buf_len(&c->in) == 0)) {
 				client_close(c);

@@ -59,12 +59,8 @@ int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
 	if (!px->pools || !px->listeners)
 		return -ENOMEM;
 	int threads = cfg->threads > 0 ? cfg->threads : 1;
-	for (int i = 0; i < cfg->workers.n_backends; i++) {
-		int size = cfg->workers.backends[i].pool_size;
-		if (size <= 0)
-			size = XJK_POOL_SIZE_DEFAULT;
-		px->pools[i].limit = (size + threads - 1) / threads;
-	}
+	for (int i = 0; i < cfg->workers.n_backends; i++)
+		xjk_upstream_pool_init(px, i, threads);
 	if (cfg->access_log) {
 		px->access_fd =
 			open(cfg->access_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

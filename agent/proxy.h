@@ -16,20 +16,50 @@
 #include "config.h"
 #include "evloop.h"
 #include "http.h"
+#include "poolq.h"
 
 /* connection_pool_size when unset: mod_jk's default is httpd's thread count
  * per process; xjkd is one process serving every client, so it allows more. */
 #define XJK_POOL_SIZE_DEFAULT 512
 
+/* connection_acquire_timeout when unset. mod_jk's default is retries *
+ * retry_interval (200 ms): there the pool is as large as httpd's thread
+ * count, and a burst waits in the listen queue before a thread takes it. In
+ * xjkd the pool is the only limit, so its queue is where a burst waits. */
+#define XJK_ACQUIRE_TIMEOUT_DEFAULT_MS 10000
+
+/* New connections to one backend not yet answered on, over all event loops
+ * (each gets its share): below Tomcat's default acceptCount of 100, so that
+ * a burst does not overflow its accept queue (docs/reliability.md). */
+#define XJK_UNPROVEN_MAX 64
+
 struct xjk_client;
 struct xjk_upstream;
+struct xjk_proxy;
 
 struct xjk_pool {
 	struct xjk_upstream *idle; /* LIFO: the warmest connection first */
-	struct xjk_upstream *busy; /* handed out to a client (xjk_proxy_backend_down) */
+	struct xjk_poolq busy;	   /* handed out to a client (xjk_proxy_backend_down) */
 	int n_idle;
 	int n_open;
-	int limit; /* this thread's share of connection_pool_size */
+	int n_unproven; /* opened, no answer from the backend yet */
+	int limit;	/* this thread's share of connection_pool_size */
+	int open_cap;	/* this thread's share of XJK_UNPROVEN_MAX */
+	struct xjk_poolq waiters;
+	struct xjk_timer kick; /* hands freed slots to waiters after the event that freed them */
+	struct xjk_proxy *px;
+	int backend;
+};
+
+/* A request waiting for a connection from a full pool; embedded in its owner. */
+struct xjk_pool_waiter {
+	struct xjk_poolq_node node;
+	struct xjk_timer timer; /* connection_acquire_timeout */
+	struct xjk_pool *pool;
+	/* Called once, on the loop: with the connection (maybe still
+	 * connecting), or with NULL and errno ETIMEDOUT (no slot in time),
+	 * EHOSTDOWN (the backend was declared down) or a socket error. */
+	void (*fn)(struct xjk_pool_waiter *w, struct xjk_upstream *up);
 };
 
 struct xjk_listener {
@@ -62,14 +92,14 @@ struct xjk_upstream {
 	struct xjk_buf in, out;
 	struct xjk_client *owner; /* the client whose exchange runs here, NULL when idle */
 	struct xjk_upstream *next_idle;
-	struct xjk_upstream *busy_prev, *busy_next; /* pool->busy, while handed out */
+	struct xjk_poolq_node busy; /* in pool->busy while handed out */
 	struct xjk_timer timer;
 	uint64_t idle_since;
 	unsigned n_exchanges;
 	bool connecting, cping, readable, writable;
-	bool hup;  /* the peer hung up: read until EOF, no further edge comes */
-	bool idle; /* linked in the pool's idle list */
-	bool busy; /* linked in the pool's busy list */
+	bool unproven; /* counted in pool->n_unproven until the backend answers */
+	bool hup;      /* the peer hung up: read until EOF, no further edge comes */
+	bool idle;     /* linked in the pool's idle list */
 };
 
 /* Opens a listening socket for L (SO_REUSEPORT, so each thread has its own). */
@@ -85,9 +115,20 @@ void xjk_proxy_drain(struct xjk_proxy *px);
 void xjk_proxy_stop(struct xjk_proxy *px);
 
 /* upstream.c */
-/* Takes an idle connection to BACKEND or opens one; NULL with errno set when
- * the pool is full (EBUSY) or the socket cannot be created. */
-struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend);
+/* Sets up this thread's pool for BACKEND, its share of the limits being one
+ * of THREADS event loops'. */
+void xjk_upstream_pool_init(struct xjk_proxy *px, int backend, int threads);
+/* Takes an idle connection to BACKEND or opens one. When the pool has none to
+ * give, W (with W->fn set) queues behind earlier waiters for up to
+ * connection_acquire_timeout and NULL comes back with errno EAGAIN; W->fn
+ * follows. NULL with errno EBUSY when the timeout is 0, or the socket's errno. */
+struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend, struct xjk_pool_waiter *w);
+/* Takes W out of its queue (its client went away); no callback follows. */
+void xjk_upstream_cancel_wait(struct xjk_pool_waiter *w);
+static inline bool xjk_upstream_waiting(const struct xjk_pool_waiter *w)
+{
+	return w->node.queued;
+}
 /* Returns a connection whose exchange ended cleanly, or closes it. */
 void xjk_upstream_release(struct xjk_upstream *up, bool reusable);
 void xjk_upstream_close(struct xjk_upstream *up);
@@ -99,8 +140,9 @@ int xjk_upstream_flush(struct xjk_upstream *up);
 /* A pooled connection about to be reused needs a CPing first (ping_mode P). */
 bool xjk_upstream_needs_cping(const struct xjk_upstream *up);
 void xjk_upstream_start_cping(struct xjk_upstream *up);
-/* BACKEND was declared down: every exchange this thread runs on it fails now
- * (retried elsewhere when it can be, else 502) rather than at its timeout. */
+/* BACKEND was declared down: every exchange this thread runs or queues on it
+ * fails now (retried elsewhere when it can be, else 502/503) rather than at
+ * its timeout. */
 void xjk_proxy_backend_down(struct xjk_proxy *px, int backend);
 
 /* client.c: the upstream side calls back into the client that owns it. */

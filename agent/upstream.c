@@ -1,5 +1,6 @@
 /* upstream.c: AJP13 connections to backends: non-blocking connect with a
- * timeout, CPing/CPong per ping_mode, and a per-thread pool per backend. */
+ * timeout, CPing/CPong per ping_mode, and a per-thread pool per backend whose
+ * requests wait in a FIFO queue (poolq.h) when every connection is in use. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,28 +38,17 @@ static void pool_unlink_idle(struct xjk_pool *pool, struct xjk_upstream *up)
 	}
 }
 
-static void pool_link_busy(struct xjk_pool *pool, struct xjk_upstream *up)
-{
-	up->busy_prev = NULL;
-	up->busy_next = pool->busy;
-	if (pool->busy)
-		pool->busy->busy_prev = up;
-	pool->busy = up;
-	up->busy = true;
-}
+static void pool_kick(struct xjk_pool *pool);
 
-static void pool_unlink_busy(struct xjk_pool *pool, struct xjk_upstream *up)
+/* The backend answered on UP: its connection was accepted. */
+static void upstream_proven(struct xjk_upstream *up)
 {
-	if (!up->busy)
+	if (!up->unproven)
 		return;
-	if (up->busy_prev)
-		up->busy_prev->busy_next = up->busy_next;
-	else
-		pool->busy = up->busy_next;
-	if (up->busy_next)
-		up->busy_next->busy_prev = up->busy_prev;
-	up->busy_prev = up->busy_next = NULL;
-	up->busy = false;
+	up->unproven = false;
+	struct xjk_pool *pool = &up->px->pools[up->backend];
+	pool->n_unproven--;
+	pool_kick(pool);
 }
 
 void xjk_upstream_close(struct xjk_upstream *up)
@@ -66,8 +56,12 @@ void xjk_upstream_close(struct xjk_upstream *up)
 	struct xjk_pool *pool = &up->px->pools[up->backend];
 	if (up->idle)
 		pool_unlink_idle(pool, up);
-	pool_unlink_busy(pool, up);
+	xjk_poolq_remove(&pool->busy, &up->busy);
+	if (up->unproven)
+		pool->n_unproven--;
+	up->unproven = false;
 	pool->n_open--;
+	pool_kick(pool);
 	xjk_timer_cancel(up->px->loop, &up->timer);
 	xjk_loop_unwatch(&up->io);
 	close(up->io.fd);
@@ -137,6 +131,7 @@ int xjk_upstream_read(struct xjk_upstream *up)
 		ssize_t n = recv(up->io.fd, w, room, 0);
 		if (n > 0) {
 			xjk_buf_commit(&up->in, (size_t)n);
+			upstream_proven(up);
 			/* A short read drained the socket: the next bytes bring a new
 			 * edge, so no EAGAIN round trip is needed to learn it. After a
 			 * hang-up no edge follows, so keep reading until EOF. */
@@ -253,22 +248,19 @@ static struct xjk_upstream *upstream_open(struct xjk_proxy *px, int backend)
 	up->backend = backend;
 	up->timer.fn = on_upstream_timer;
 	up->connecting = true;
+	up->unproven = true;
 	px->pools[backend].n_open++;
+	px->pools[backend].n_unproven++;
 
 	int rc = connect(fd, (const struct sockaddr *)&be->addr, be->addrlen);
-	if (rc < 0 && errno != EINPROGRESS) {
-		/* Report asynchronously through the same path as a failed connect. */
+	if ((rc < 0 && errno != EINPROGRESS) ||
+	    xjk_loop_watch(px->loop, &up->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
 		int err = errno;
 		px->pools[backend].n_open--;
+		px->pools[backend].n_unproven--;
 		close(fd);
 		free(up);
 		errno = err;
-		return NULL;
-	}
-	if (xjk_loop_watch(px->loop, &up->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
-		px->pools[backend].n_open--;
-		close(fd);
-		free(up);
 		return NULL;
 	}
 	xjk_timer_arm(px->loop, &up->timer, (uint64_t)connect_timeout_ms(be));
@@ -276,27 +268,125 @@ static struct xjk_upstream *upstream_open(struct xjk_proxy *px, int backend)
 	return up;
 }
 
-struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend)
+static struct xjk_poolq_slots pool_slots(const struct xjk_pool *pool)
 {
-	struct xjk_pool *pool = &px->pools[backend];
+	return (struct xjk_poolq_slots){
+		.idle = pool->n_idle,
+		.open = pool->n_open,
+		.unproven = pool->n_unproven,
+		.limit = pool->limit,
+		.open_cap = pool->open_cap,
+	};
+}
+
+/* Hands out a connection as GRANT says: the warmest idle one or a new one. */
+static struct xjk_upstream *pool_take(struct xjk_pool *pool, enum xjk_poolq_grant grant)
+{
 	struct xjk_upstream *up = pool->idle;
-	if (up) {
+	if (grant == XJK_POOLQ_REUSE) {
 		pool->idle = up->next_idle;
 		up->next_idle = NULL;
 		up->idle = false;
 		pool->n_idle--;
-		xjk_timer_cancel(px->loop, &up->timer);
-		pool_link_busy(pool, up);
-		return up;
+		xjk_timer_cancel(pool->px->loop, &up->timer);
+	} else {
+		up = upstream_open(pool->px, pool->backend);
 	}
-	if (pool->n_open >= pool->limit) {
+	if (up)
+		xjk_poolq_push(&pool->busy, &up->busy);
+	return up;
+}
+
+static int acquire_timeout_ms(const struct xjk_backend *be)
+{
+	return be->acquire_timeout >= 0 ? be->acquire_timeout : XJK_ACQUIRE_TIMEOUT_DEFAULT_MS;
+}
+
+static struct xjk_pool_waiter *waiter_of(struct xjk_poolq_node *node)
+{
+	return container_of(node, struct xjk_pool_waiter, node);
+}
+
+/* Ends W's wait with UP, or with NULL and ERR. */
+static void waiter_done(struct xjk_pool_waiter *w, struct xjk_upstream *up, int err)
+{
+	xjk_poolq_remove(&w->pool->waiters, &w->node);
+	xjk_timer_cancel(w->pool->px->loop, &w->timer);
+	errno = err;
+	w->fn(w, up);
+}
+
+static void on_waiter_timer(struct xjk_timer *t)
+{
+	struct xjk_pool_waiter *w = container_of(t, struct xjk_pool_waiter, timer);
+	waiter_done(w, NULL, ETIMEDOUT);
+}
+
+/* Gives waiters, oldest first, what the pool can give now. Runs from the
+ * kick timer, never inside the release or close that freed the slot: a
+ * waiter's exchange may fail at once and free a slot again, and that must
+ * not recurse through the whole queue. */
+static void on_pool_kick(struct xjk_timer *t)
+{
+	struct xjk_pool *pool = container_of(t, struct xjk_pool, kick);
+	while (pool->waiters.head) {
+		struct xjk_poolq_slots slots = pool_slots(pool);
+		enum xjk_poolq_grant grant = xjk_poolq_decide(&slots, false);
+		if (grant == XJK_POOLQ_WAIT)
+			return;
+		struct xjk_pool_waiter *w = waiter_of(pool->waiters.head);
+		xjk_poolq_remove(&pool->waiters, &w->node);
+		struct xjk_upstream *up = pool_take(pool, grant);
+		waiter_done(w, up, up ? 0 : errno);
+	}
+}
+
+/* A slot may have become free: the waiters get it at the end of this turn. */
+static void pool_kick(struct xjk_pool *pool)
+{
+	if (pool->waiters.head && !xjk_timer_armed(&pool->kick))
+		xjk_timer_arm(pool->px->loop, &pool->kick, 0);
+}
+
+void xjk_upstream_pool_init(struct xjk_proxy *px, int backend, int threads)
+{
+	struct xjk_pool *pool = &px->pools[backend];
+	int size = px->cfg->workers.backends[backend].pool_size;
+	if (size <= 0)
+		size = XJK_POOL_SIZE_DEFAULT;
+	pool->limit = (size + threads - 1) / threads;
+	pool->open_cap = XJK_UNPROVEN_MAX / threads > 0 ? XJK_UNPROVEN_MAX / threads : 1;
+	pool->px = px;
+	pool->backend = backend;
+	pool->kick.fn = on_pool_kick;
+}
+
+struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend, struct xjk_pool_waiter *w)
+{
+	struct xjk_pool *pool = &px->pools[backend];
+	struct xjk_poolq_slots slots = pool_slots(pool);
+	enum xjk_poolq_grant grant = xjk_poolq_decide(&slots, pool->waiters.head != NULL);
+	if (grant != XJK_POOLQ_WAIT)
+		return pool_take(pool, grant);
+	int timeout = acquire_timeout_ms(&px->cfg->workers.backends[backend]);
+	if (!timeout) {
 		errno = EBUSY;
 		return NULL;
 	}
-	up = upstream_open(px, backend);
-	if (up)
-		pool_link_busy(pool, up);
-	return up;
+	w->pool = pool;
+	w->timer.fn = on_waiter_timer;
+	xjk_poolq_push(&pool->waiters, &w->node);
+	xjk_timer_arm(px->loop, &w->timer, (uint64_t)timeout);
+	errno = EAGAIN;
+	return NULL;
+}
+
+void xjk_upstream_cancel_wait(struct xjk_pool_waiter *w)
+{
+	if (!w->node.queued)
+		return;
+	xjk_poolq_remove(&w->pool->waiters, &w->node);
+	xjk_timer_cancel(w->pool->px->loop, &w->timer);
 }
 
 bool xjk_upstream_needs_cping(const struct xjk_upstream *up)
@@ -314,7 +404,7 @@ void xjk_upstream_release(struct xjk_upstream *up, bool reusable)
 {
 	struct xjk_pool *pool = &up->px->pools[up->backend];
 	up->owner = NULL;
-	pool_unlink_busy(pool, up);
+	xjk_poolq_remove(&pool->busy, &up->busy);
 	xjk_timer_cancel(up->px->loop, &up->timer);
 	if (!reusable || xjk_buf_len(&up->in) || xjk_buf_len(&up->out)) {
 		/* Leftover bytes mean the stream state is unknown: never reuse. */
@@ -330,15 +420,22 @@ void xjk_upstream_release(struct xjk_upstream *up, bool reusable)
 	const struct xjk_backend *be = backend_of(up);
 	if (be->pool_timeout_s > 0)
 		xjk_timer_arm(up->px->loop, &up->timer, (uint64_t)be->pool_timeout_s * 1000);
+	pool_kick(pool);
 }
 
 void xjk_proxy_backend_down(struct xjk_proxy *px, int backend)
 {
-	struct xjk_upstream *up = px->pools[backend].busy, *next;
-	for (; up; up = next) {
-		/* Failing an exchange closes only its own upstream, and a retry's
-		 * new one is linked at the head: the saved next stays valid. */
-		next = up->busy_next;
+	struct xjk_pool *pool = &px->pools[backend];
+	/* Only those queued now: a plain worker's retry may queue again. */
+	for (int n = pool->waiters.n; n > 0 && pool->waiters.head; n--)
+		waiter_done(waiter_of(pool->waiters.head), NULL, EHOSTDOWN);
+	/* Failing an exchange closes only its own upstream, so the saved next
+	 * stays valid; a retry's new one goes behind the last, and is left alone. */
+	struct xjk_poolq_node *node = pool->busy.head, *last = pool->busy.tail, *next;
+	for (bool more = node != NULL; more; node = next) {
+		next = node->next;
+		more = node != last;
+		struct xjk_upstream *up = container_of(node, struct xjk_upstream, busy);
 		if (up->owner)
 			xjk_client_upstream_failed(up->owner, XJK_CAUSE_HEALTH,
 						   "backend declared down");

@@ -77,6 +77,7 @@ struct xjk_backend {
 	int pool_size;
 	int pool_minsize;
 	int pool_timeout_s;
+	int acquire_timeout; /* connection_acquire_timeout; -1 unset: xjkd's default (proxy.h) */
 	int socket_connect_timeout;
 	int socket_timeout_s;
 	bool socket_keepalive;

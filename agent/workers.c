@@ -26,8 +26,7 @@
 
 /* Attributes mod_jk knows and xjk accepts but does not act on yet. */
 static const char *const unimplemented[] = {
-	"source", "socket_buffer",	"connection_acquire_timeout", "secretkey",
-	"lock",	  "set_session_cookie", "session_cookie_path",
+	"source", "socket_buffer", "secretkey", "lock", "set_session_cookie", "session_cookie_path",
 };
 
 struct loader {
@@ -344,6 +343,8 @@ static int backend_fill(struct loader *l, struct xjk_backend *b, const char *nam
 		xjk_props_int(attr(l, name, "connection_pool_minsize"), (b->pool_size + 1) / 2), 0);
 	b->pool_timeout_s = clamp_min(
 		xjk_props_int(attr2(l, name, "connection_pool_timeout", "cache_timeout"), 0), 0);
+	const struct xjk_prop *acquire = attr(l, name, "connection_acquire_timeout");
+	b->acquire_timeout = acquire ? clamp_min(xjk_props_int(acquire, 0), 0) : -1;
 	b->socket_timeout_s = clamp_min(xjk_props_int(attr(l, name, "socket_timeout"), 0), 0);
 	b->socket_connect_timeout = (int)xjk_props_int(
 		attr(l, name, "socket_connect_timeout"),
