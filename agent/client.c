@@ -525,6 +525,7 @@ static void hand_off(struct xjk_client *c)
 		.backend = ex->backend,
 		.failed = ex->failed,
 		.sticky = !ex->mount->ext.sticky_ignore,
+		.replayable = idempotent(&c->req),
 	};
 	int fd = c->io.fd;
 	client_forget(c);

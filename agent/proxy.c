@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "splice.h"
 
 static void on_listener(struct xjk_io *io, uint32_t events)
 {
@@ -99,6 +100,7 @@ void xjk_proxy_drain(struct xjk_proxy *px)
 	close_listeners(px);
 	px->draining = true;
 	xjk_clients_drain(px);
+	xjk_splice_drain(px);
 }
 
 void xjk_proxy_stop(struct xjk_proxy *px)

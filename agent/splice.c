@@ -12,16 +12,25 @@
  *               a reroute, where splicing again could reorder bytes)
  *   CLOSING     an answer of xjkd's own goes out, then the connection closes
  *
+ * While the kernel moves the bytes, xjkd watches the sockets for hang-ups
+ * only: every redirected skb would otherwise wake it (the psock signals data
+ * to the socket's readers, and each acknowledgement its writers). The client
+ * socket's bytes are watched again once a member stops taking spliced bytes
+ * (a wstate subscriber tells every data thread), as the verdict program then
+ * hands them to xjkd.
+ *
  * Hang-ups are not passed on by the kernel: when a side's peer finishes, the
  * other side gets a FIN once every byte the kernel redirected to it is in its
  * send queue (bytes counted by the verdict program against tcpi_bytes_acked
  * plus the unacknowledged queue). */
 #include "splice.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bpffs.h"
 #include "evloop.h"
 #include "http.h"
 #include "log.h"
@@ -37,6 +47,7 @@
 #include "routes.h"
 #include "session.h"
 #include "splice_bpf.h"
+#include "splice_log.h"
 #include "workers.h"
 #include "wstate.h"
 
@@ -44,6 +55,15 @@
 #define XJK_SPLICE_HIGH_WATER	 (256 * 1024) /* copy: stop reading a side above this */
 #define XJK_SPLICE_DRAIN_POLL_MS 5
 #define XJK_SPLICE_DRAIN_IDLE_MS 30000 /* nothing moved for this long: give up */
+#define XJK_SPLICE_REPLAY_MAX	 65536 /* a request sent with more is not replayed */
+#define XJK_SPLICE_QUIET_POLL_MS 100
+#define XJK_SPLICE_QUIET_MS	 1000 /* xjkd stops: an answered connection this quiet closes */
+
+/* Events watched: everything while xjkd moves bytes, hang-ups while the
+ * kernel does (and the client's bytes once they may be handed back). */
+#define XJK_SPLICE_EV_ALL    (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define XJK_SPLICE_EV_HANGUP (EPOLLRDHUP | EPOLLET)
+#define XJK_SPLICE_EV_BYTES  (EPOLLIN | EPOLLRDHUP | EPOLLET)
 
 enum xjk_splice_mode {
 	XJK_SPLICE_CONNECTING,
@@ -76,10 +96,37 @@ struct xjk_splice_conn {
 	int attempts;
 	bool copy_only; /* rerouted: the client socket cannot be paired again */
 	bool closed;
+	bool watch_bytes;	/* KERNEL: the client's bytes are watched too */
+	bool replayable;	/* idempotent, and all xjkd sent the backend is in replay */
+	struct xjk_buf replay;	/* what xjkd sent the backend: a retry sends it again */
 	struct xjk_timer timer; /* connect timeout, drain and reroute polls */
 	uint64_t deadline;	/* REROUTE: the head must be in by then */
 	uint64_t drain_mark, drain_since;
+	/* xjkd stops: the bytes sent each way when last looked at, and when
+	 * each last grew (an answer is awaited while the request grew last) */
+	uint64_t quiet_req, quiet_resp, req_at, resp_at;
+	/* for the access log */
+	struct xjk_splice_conn *prev, *next; /* the thread's connections */
+	struct xjk_splice_thread *thread;
+	char *request; /* the first request line */
+	size_t request_len;
+	char peer_ip[INET6_ADDRSTRLEN];
+	uint64_t started;	/* ms */
+	uint64_t backend_bytes; /* sent to backend sockets already closed */
 };
+
+/* One data thread's spliced connections. Registered at its first hand-off
+ * and kept for the process's life: a wstate post may reach it at any time. */
+struct xjk_splice_thread {
+	struct xjk_proxy *px;
+	struct xjk_splice_conn *conns;
+	struct xjk_splice_thread *next; /* xjk_sp_threads */
+	bool draining;
+};
+
+static pthread_mutex_t xjk_sp_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct xjk_splice_thread *xjk_sp_threads;
+static __thread struct xjk_splice_thread *xjk_sp_self;
 
 static _Atomic uint64_t xjk_sp_spliced, xjk_sp_copied, xjk_sp_fallbacks, xjk_sp_takebacks,
 	xjk_sp_aborts, xjk_sp_open;
@@ -93,6 +140,42 @@ static const struct xjk_backend *xjk_splice_backend(const struct xjk_splice_conn
 
 /* ---- sockets ---- */
 
+static int xjk_splice_tcp_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len);
+}
+
+/* Bytes ever put in FD's send queue: acknowledged plus still queued. */
+static int xjk_splice_written(int fd, uint64_t *out)
+{
+	struct tcp_info ti;
+	int queued = 0;
+
+	if (xjk_splice_tcp_info(fd, &ti) != 0 || ioctl(fd, SIOCOUTQ, &queued) != 0)
+		return -1;
+	*out = ti.tcpi_bytes_acked + (uint64_t)queued;
+	return 0;
+}
+
+/* Bytes sent to FD so far, 0 when it cannot tell. */
+static uint64_t xjk_splice_sent(int fd)
+{
+	uint64_t n = 0;
+
+	return fd >= 0 && xjk_splice_written(fd, &n) == 0 ? n : 0;
+}
+
+static void xjk_splice_watch(struct xjk_splice_conn *conn, struct xjk_splice_side *s,
+			     uint32_t events)
+{
+	if (xjk_loop_watch(conn->px->loop, &s->io, events) < 0)
+		xjk_warn("worker %s: cannot watch a spliced socket: %s",
+			 xjk_splice_backend(conn)->name, strerror(errno));
+}
+
 static void xjk_splice_side_close(struct xjk_splice_side *s)
 {
 	if (s->io.fd < 0)
@@ -102,18 +185,45 @@ static void xjk_splice_side_close(struct xjk_splice_side *s)
 	s->io.fd = -1;
 }
 
+/* Backend sockets come and go (failover, reroute): what each was sent is
+ * kept for the access log before it closes. */
+static void xjk_splice_backend_close(struct xjk_splice_conn *conn)
+{
+	conn->backend_bytes += xjk_splice_sent(conn->b.io.fd);
+	xjk_splice_side_close(&conn->b);
+}
+
 static void xjk_splice_conn_free(void *arg)
 {
 	struct xjk_splice_conn *conn = arg;
 
 	xjk_buf_free(&conn->c.out);
 	xjk_buf_free(&conn->b.out);
+	xjk_buf_free(&conn->replay);
+	free(conn->request);
 	free(conn);
+}
+
+static void xjk_splice_log(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_log_entry e = {
+		.peer_ip = conn->peer_ip,
+		.request = conn->request,
+		.request_len = conn->request_len,
+		.worker = xjk_splice_backend(conn)->name,
+		.to_backend = conn->backend_bytes + xjk_splice_sent(conn->b.io.fd),
+		.to_client = xjk_splice_sent(conn->c.io.fd),
+		.ms = xjk_loop_now(conn->px->loop) - conn->started,
+	};
+
+	xjk_splice_log_write(conn->px, &e);
 }
 
 /* Peer entries go before the sockets, so no redirect targets a closed one. */
 static void xjk_splice_close(struct xjk_splice_conn *conn)
 {
+	struct xjk_splice_thread *t = conn->thread;
+
 	if (conn->closed)
 		return;
 	conn->closed = true;
@@ -122,8 +232,16 @@ static void xjk_splice_close(struct xjk_splice_conn *conn)
 	if (conn->b.cookie)
 		xjk_splice_bpf_unpair(conn->b.cookie);
 	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_log(conn);
 	xjk_splice_side_close(&conn->c);
 	xjk_splice_side_close(&conn->b);
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		t->conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	conn->px->n_clients--;
 	atomic_fetch_sub(&xjk_sp_open, 1);
 	xjk_loop_defer(conn->px->loop, xjk_splice_conn_free, conn);
 }
@@ -142,6 +260,25 @@ static int xjk_splice_flush(struct xjk_splice_side *s)
 	if (sent < 0)
 		return -1;
 	s->moved += (uint64_t)sent;
+	return 0;
+}
+
+/* Writes b.out to the backend, keeping a copy of what went while the
+ * request may still be replayed on another member. -1 when the socket failed. */
+static int xjk_splice_flush_backend(struct xjk_splice_conn *conn)
+{
+	const char *head = xjk_buf_head(&conn->b.out); /* sending moves no bytes */
+	ssize_t sent = xjk_buf_send(conn->b.io.fd, &conn->b.out, &conn->b.writable);
+
+	if (sent < 0)
+		return -1;
+	conn->b.moved += (uint64_t)sent;
+	if (conn->replayable &&
+	    (xjk_buf_len(&conn->replay) + (size_t)sent > XJK_SPLICE_REPLAY_MAX ||
+	     xjk_buf_append(&conn->replay, head, (size_t)sent) < 0)) {
+		conn->replayable = false;
+		xjk_buf_free(&conn->replay);
+	}
 	return 0;
 }
 
@@ -167,19 +304,13 @@ static int xjk_splice_read(struct xjk_splice_side *s, struct xjk_buf *buf, size_
 	return 0;
 }
 
-/* Bytes ever put in FD's send queue: acknowledged plus still queued. */
-static int xjk_splice_written(int fd, uint64_t *out)
+/* A wait for the kernel's queues: MARK changes while bytes move. */
+static void xjk_splice_progress(struct xjk_splice_conn *conn, uint64_t mark)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int queued = 0;
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-	    ioctl(fd, SIOCOUTQ, &queued) != 0)
-		return -1;
-	*out = ti.tcpi_bytes_acked + (uint64_t)queued;
-	return 0;
+	if (mark != conn->drain_mark) {
+		conn->drain_mark = mark;
+		conn->drain_since = xjk_loop_now(conn->px->loop);
+	}
 }
 
 /* Whether every byte FROM received has reached TO's send queue. */
@@ -195,12 +326,7 @@ static bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_s
 	if (xjk_splice_written(to->io.fd, &written) < 0)
 		return true; /* TO is broken: there is nothing left to wait for */
 	uint64_t moved = xjk_splice_bpf_redirected(from->cookie);
-	uint64_t mark = moved + written;
-	uint64_t now = xjk_loop_now(conn->px->loop);
-	if (mark != conn->drain_mark) {
-		conn->drain_mark = mark;
-		conn->drain_since = now;
-	}
+	xjk_splice_progress(conn, moved + written);
 	return written - to->tx_base >= moved;
 }
 
@@ -304,7 +430,8 @@ static void xjk_splice_answer(struct xjk_splice_conn *conn, int status)
 	if (n > 0)
 		xjk_buf_commit(&conn->c.out, (size_t)n);
 	xjk_timer_cancel(conn->px->loop, &conn->timer);
-	xjk_splice_side_close(&conn->b);
+	xjk_splice_backend_close(conn);
+	xjk_splice_watch(conn, &conn->c, XJK_SPLICE_EV_ALL);
 	conn->mode = XJK_SPLICE_CLOSING;
 	xjk_splice_pump(conn);
 }
@@ -318,7 +445,7 @@ static void xjk_splice_connect_failed(struct xjk_splice_conn *conn, enum xjk_cau
 	xjk_warn("worker %s: %s (%s)", xjk_splice_backend(conn)->name, detail,
 		 xjk_cause_name(cause));
 	xjk_timer_cancel(conn->px->loop, &conn->timer);
-	xjk_splice_side_close(&conn->b);
+	xjk_splice_backend_close(conn);
 	if (conn->t.lb >= 0) {
 		conn->t.failed |= 1ull << conn->t.member;
 		if (xjk_splice_choose(conn) == 0) {
@@ -354,7 +481,7 @@ static void xjk_splice_connect(struct xjk_splice_conn *conn)
 	b->readable = b->writable = b->eof = b->shut = false;
 	if ((connect(fd, (const struct sockaddr *)&be->addr, be->addrlen) < 0 &&
 	     errno != EINPROGRESS) ||
-	    xjk_loop_watch(conn->px->loop, &b->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+	    xjk_loop_watch(conn->px->loop, &b->io, XJK_SPLICE_EV_ALL) < 0) {
 		int err = errno;
 		close(fd);
 		b->io.fd = -1;
@@ -410,6 +537,12 @@ static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
 	b->cookie = bc;
 	c->paired = b->paired = true;
 	conn->mode = XJK_SPLICE_KERNEL;
+	/* A member that stopped accepting before this point was announced to
+	 * the thread already: its bytes are watched from the start. */
+	conn->watch_bytes = !xjk_routes_accepts(xjk_wstate_state(conn->t.backend),
+						xjk_wstate_activation(conn->t.backend));
+	xjk_splice_watch(conn, b, XJK_SPLICE_EV_HANGUP);
+	xjk_splice_watch(conn, c, conn->watch_bytes ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP);
 	atomic_fetch_add(&xjk_sp_spliced, 1);
 	xjk_splice_kick(c->io.fd);
 	xjk_splice_kick(b->io.fd);
@@ -423,6 +556,7 @@ static void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
 	conn->c.paired = false;
 	conn->copy_only = true;
 	conn->mode = XJK_SPLICE_REROUTE;
+	xjk_splice_watch(conn, &conn->c, XJK_SPLICE_EV_ALL);
 	conn->deadline = xjk_loop_now(conn->px->loop) + (uint64_t)conn->px->cfg->request_timeout_ms;
 	atomic_fetch_add(&xjk_sp_takebacks, 1);
 	xjk_info("worker %s does not take spliced requests now: routing a connection again",
@@ -468,7 +602,7 @@ static void xjk_splice_reroute(struct xjk_splice_conn *conn)
 	xjk_splice_bpf_unpair(b->cookie);
 	b->cookie = 0;
 	b->paired = false;
-	xjk_splice_side_close(b);
+	xjk_splice_backend_close(conn);
 	conn->t.failed = 0;
 	conn->attempts = 0;
 	if (conn->t.lb < 0 || xjk_splice_choose(conn) < 0) {
@@ -480,8 +614,10 @@ static void xjk_splice_reroute(struct xjk_splice_conn *conn)
 
 /* The member hung up (or reset) without a byte of answer to the request it
  * was given: a lying or dying backend. It is reported like a refused
- * connection, and the client, who has seen nothing, gets a 502 rather than
- * an empty reply. Returns true when that was the case. */
+ * connection. The client has seen nothing: an idempotent request whose bytes
+ * all went through xjkd (none through the kernel) goes to another member, as
+ * on the AJP path; otherwise the client gets a 502 rather than an empty
+ * reply. Returns true when that was the case. */
 static bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
@@ -489,15 +625,33 @@ static bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset)
 
 	if ((!b->eof && !reset) || answered)
 		return false;
+	bool retry = conn->t.lb >= 0 && conn->replayable &&
+		     !(c->paired && xjk_splice_bpf_redirected(c->cookie));
 	xjk_wstate_report(conn->t.backend, XJK_CAUSE_RESET, "closed before answering");
-	xjk_warn("worker %s: closed before answering (spliced request)",
-		 xjk_splice_backend(conn)->name);
+	xjk_warn("worker %s: closed before answering (spliced request)%s",
+		 xjk_splice_backend(conn)->name, retry ? ": sent to another member" : "");
 	if (c->cookie)
 		xjk_splice_bpf_unpair(c->cookie);
 	if (b->cookie)
 		xjk_splice_bpf_unpair(b->cookie);
 	c->cookie = b->cookie = 0;
 	c->paired = b->paired = false;
+	if (retry) {
+		/* The client socket stays in the sockhash: xjkd copies from now. */
+		conn->copy_only = true;
+		conn->t.failed |= 1ull << conn->t.member;
+		xjk_timer_cancel(conn->px->loop, &conn->timer);
+		xjk_splice_backend_close(conn);
+		xjk_splice_watch(conn, c, XJK_SPLICE_EV_ALL);
+		xjk_buf_reset(&b->out);
+		if (xjk_buf_append(&b->out, xjk_buf_head(&conn->replay),
+				   xjk_buf_len(&conn->replay)) == 0 &&
+		    xjk_splice_choose(conn) == 0) {
+			xjk_buf_reset(&conn->replay);
+			xjk_splice_connect(conn);
+			return true;
+		}
+	}
 	xjk_splice_answer(conn, 502);
 	return true;
 }
@@ -507,7 +661,11 @@ static void xjk_splice_kernel(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
 
-	if (xjk_splice_read(c, &b->out, 1) < 0 || xjk_splice_read(b, &c->out, 1) < 0) {
+	if (xjk_splice_read(c, &b->out, 1) < 0) {
+		xjk_splice_close(conn);
+		return;
+	}
+	if (xjk_splice_read(b, &c->out, 1) < 0) {
 		if (!xjk_splice_unanswered(conn, true))
 			xjk_splice_close(conn);
 		return;
@@ -566,7 +724,7 @@ static void xjk_splice_forward(struct xjk_splice_conn *conn)
 {
 	if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
 	    xjk_splice_flush(&conn->c) < 0 ||
-	    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush(&conn->b) < 0)) {
+	    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush_backend(conn) < 0)) {
 		xjk_splice_close(conn);
 		return;
 	}
@@ -575,7 +733,7 @@ static void xjk_splice_forward(struct xjk_splice_conn *conn)
 		xjk_splice_to_kernel(conn);
 }
 
-static void xjk_splice_pump(struct xjk_splice_conn *conn)
+static void xjk_splice_pump_mode(struct xjk_splice_conn *conn)
 {
 	if (conn->closed)
 		return;
@@ -598,6 +756,49 @@ static void xjk_splice_pump(struct xjk_splice_conn *conn)
 			xjk_splice_close(conn);
 		return;
 	}
+}
+
+/* xjkd stops. A spliced connection has no request boundaries xjkd could
+ * close at, so it closes once it looks answered and idle: nothing sent to
+ * the client for XJK_SPLICE_QUIET_MS, the client's last bytes came before
+ * the last bytes it was sent (or in the same millisecond), and nothing is
+ * left in xjkd's buffers or the kernel's queues. An answer that pauses for
+ * longer mid-way is cut, and so is one to a request sent in the tick (4 ms
+ * at HZ=250) the previous answer ended in that takes more than a second;
+ * busy connections last until XjkDrainTimeout. */
+static bool xjk_splice_idle(struct xjk_splice_conn *conn)
+{
+	struct tcp_info ti;
+	uint64_t sent;
+
+	if (xjk_buf_len(&conn->c.out) || xjk_buf_len(&conn->b.out))
+		return false;
+	if (conn->b.io.fd >= 0 && conn->b.paired && !xjk_splice_drained(conn, &conn->b, &conn->c))
+		return false;
+	if (xjk_splice_tcp_info(conn->c.io.fd, &ti) != 0 ||
+	    xjk_splice_written(conn->c.io.fd, &sent) != 0)
+		return true; /* the client is gone */
+	/* The times are in jiffies: a request that came in the tick of the
+	 * accept ties with it, so a client never sent a byte is still waiting. */
+	return sent && ti.tcpi_last_data_sent >= XJK_SPLICE_QUIET_MS &&
+	       ti.tcpi_last_data_recv >= ti.tcpi_last_data_sent;
+}
+
+static void xjk_splice_drain_poll(struct xjk_splice_conn *conn)
+{
+	if (conn->mode != XJK_SPLICE_KERNEL && conn->mode != XJK_SPLICE_COPY)
+		return;
+	if (xjk_splice_idle(conn))
+		xjk_splice_close(conn);
+	else if (!xjk_timer_armed(&conn->timer))
+		xjk_timer_arm(conn->px->loop, &conn->timer, XJK_SPLICE_QUIET_POLL_MS);
+}
+
+static void xjk_splice_pump(struct xjk_splice_conn *conn)
+{
+	xjk_splice_pump_mode(conn);
+	if (!conn->closed && conn->thread->draining)
+		xjk_splice_drain_poll(conn);
 }
 
 /* ---- events ---- */
@@ -657,21 +858,111 @@ static void xjk_splice_on_timer(struct xjk_timer *t)
 		xjk_splice_pump(conn);
 }
 
+/* The client's address as text, "-" when it cannot be read. */
+static void xjk_splice_peer_ip(int fd, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const void *addr = NULL;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		addr = ss.ss_family == AF_INET6
+			       ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+			       : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	if (!addr || !inet_ntop(ss.ss_family, addr, out, (socklen_t)len))
+		snprintf(out, len, "-");
+}
+
+/* ---- data threads ---- */
+
+/* The calling data thread's record, registered on first use; NULL when out
+ * of memory. */
+static struct xjk_splice_thread *xjk_splice_thread(struct xjk_proxy *px)
+{
+	if (xjk_sp_self)
+		return xjk_sp_self;
+	struct xjk_splice_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->px = px;
+	t->draining = px->draining;
+	pthread_mutex_lock(&xjk_sp_threads_lock);
+	t->next = xjk_sp_threads;
+	xjk_sp_threads = t;
+	pthread_mutex_unlock(&xjk_sp_threads_lock);
+	xjk_sp_self = t;
+	return t;
+}
+
+/* On a data thread, after some member stopped taking spliced bytes: the
+ * thread's spliced clients are watched for bytes again. Not only those of
+ * that member: it may be back by now, after the kernel handed bytes up. */
+static void xjk_splice_watch_bytes(void *arg)
+{
+	struct xjk_splice_thread *t = arg;
+
+	for (struct xjk_splice_conn *conn = t->conns, *next; conn; conn = next) {
+		next = conn->next;
+		if (conn->mode != XJK_SPLICE_KERNEL || conn->watch_bytes)
+			continue;
+		conn->watch_bytes = true;
+		conn->c.readable = true;
+		xjk_splice_watch(conn, &conn->c, XJK_SPLICE_EV_BYTES);
+		xjk_splice_pump(conn);
+	}
+}
+
+/* wstate subscriber (under its lock, on any thread). */
+static void xjk_splice_on_wstate(void *ctx, int backend, enum xjk_worker_state state,
+				 enum xjk_activation activation)
+{
+	(void)ctx;
+	(void)backend;
+	if (xjk_routes_accepts(state, activation))
+		return;
+	pthread_mutex_lock(&xjk_sp_threads_lock);
+	for (struct xjk_splice_thread *t = xjk_sp_threads; t; t = t->next)
+		if (xjk_loop_post(t->px->loop, xjk_splice_watch_bytes, t) < 0)
+			xjk_error("spliced connections of a thread not told that a member "
+				  "stopped accepting: out of memory");
+	pthread_mutex_unlock(&xjk_sp_threads_lock);
+}
+
 /* ---- public ---- */
+
+void xjk_splice_drain(struct xjk_proxy *px)
+{
+	struct xjk_splice_thread *t = xjk_sp_self;
+
+	if (!t || t->px != px)
+		return;
+	t->draining = true;
+	for (struct xjk_splice_conn *conn = t->conns, *next; conn; conn = next) {
+		next = conn->next;
+		xjk_splice_pump(conn);
+	}
+}
 
 void xjk_splice_handoff(struct xjk_proxy *px, int fd, const struct xjk_splice_target *target,
 			const char *head, size_t head_len, struct xjk_buf *in, struct xjk_buf *out)
 {
-	struct xjk_splice_conn *conn = calloc(1, sizeof(*conn));
+	struct xjk_splice_thread *t = xjk_splice_thread(px);
+	struct xjk_splice_conn *conn = t ? calloc(1, sizeof(*conn)) : NULL;
+	const char *eol = memchr(head, '\r', head_len);
+	size_t line = eol ? (size_t)(eol - head) : head_len;
 
-	if (!conn || xjk_buf_append(&conn->b.out, head, head_len) < 0 ||
+	if (!conn || !(conn->request = strndup(head, line)) ||
+	    xjk_buf_append(&conn->b.out, head, head_len) < 0 ||
 	    xjk_buf_append(&conn->b.out, xjk_buf_head(in), xjk_buf_len(in)) < 0) {
-		if (conn)
+		if (conn) {
 			xjk_buf_free(&conn->b.out);
+			free(conn->request);
+		}
 		free(conn);
 		close(fd);
 		return;
 	}
+	conn->request_len = line;
 	xjk_buf_reset(in);
 	conn->c.out = *out;
 	memset(out, 0, sizeof(*out));
@@ -683,8 +974,17 @@ void xjk_splice_handoff(struct xjk_proxy *px, int fd, const struct xjk_splice_ta
 	conn->c.io.fn = xjk_splice_on_client;
 	conn->c.writable = conn->c.readable = true;
 	conn->b.io.fd = -1;
+	conn->replayable = target->replayable;
+	conn->started = xjk_loop_now(px->loop);
+	xjk_splice_peer_ip(fd, conn->peer_ip, sizeof(conn->peer_ip));
+	conn->thread = t;
+	conn->next = t->conns;
+	if (t->conns)
+		t->conns->prev = conn;
+	t->conns = conn;
+	px->n_clients++; /* a drain waits for it (xjk_splice_drain) */
 	atomic_fetch_add(&xjk_sp_open, 1);
-	if (xjk_loop_watch(px->loop, &conn->c.io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
+	if (xjk_loop_watch(px->loop, &conn->c.io, XJK_SPLICE_EV_ALL) < 0) {
 		close(fd);
 		conn->c.io.fd = -1;
 		xjk_splice_close(conn);
@@ -711,12 +1011,14 @@ void xjk_splice_init(const struct xjk_config *cfg)
 		xjk_warn("XJK_SPLICE=copy: xjkd copies the bytes of http workers itself");
 		return;
 	}
-	if (xjk_splice_bpf_load(err, sizeof(err)) < 0)
+	if (xjk_splice_bpf_load(err, sizeof(err)) < 0) {
 		xjk_warn("kernel splice and route map unavailable (%s): xjkd routes and copies "
 			 "by itself",
 			 err);
-	else
-		xjk_info("kernel splice ready; route map pinned as %s/routes", XJK_BPF_PIN_DIR);
+		return;
+	}
+	xjk_wstate_subscribe(xjk_splice_on_wstate, NULL);
+	xjk_info("kernel splice ready; route map pinned as %s/routes", xjk_bpffs_dir());
 }
 
 void xjk_splice_stop(void)

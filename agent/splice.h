@@ -30,6 +30,7 @@ struct xjk_splice_target {
 	int backend;	 /* index into workers.backends */
 	uint64_t failed; /* lb members that already failed for this request */
 	bool sticky;	 /* session routes count (the mount does not ignore them) */
+	bool replayable; /* idempotent: may go to another member that answers */
 };
 
 /* How connections went, since start (all threads). */
@@ -47,6 +48,10 @@ struct xjk_splice_counters {
  * XJK_SPLICE=copy in the environment) xjkd copies every http connection
  * itself, and says so in the log. */
 void xjk_splice_init(const struct xjk_config *cfg);
+/* xjkd stops (on PX's thread, from xjk_proxy_drain): each spliced connection
+ * of the thread closes once it looks answered and idle; until then it counts
+ * in px->n_clients, which the drain waits for. */
+void xjk_splice_drain(struct xjk_proxy *px);
 /* After the data loops stopped: unloads, and unpins what this process pinned. */
 void xjk_splice_stop(void);
 
