@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "bpffs.h"
 #include "heaptrim.h"
 #include "log.h"
 #include "proxy.h"
@@ -425,7 +426,7 @@ static void serve_status(struct xjk_client *c)
 {
 	const struct xjk_admin_src src = {
 		.cfg = c->px->cfg,
-		.bpf_dir = XJK_BPF_PIN_DIR,
+		.bpf_dir = xjk_bpffs_dir(),
 		.start_s = c->px->started,
 	};
 	struct xjk_str q = c->req.query;

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "bpffs.h"
 #include "log.h"
 #include "props.h"
 #include "workers.h"
@@ -383,6 +384,15 @@ static int h_l4_vip(struct ctx *c, const struct directive *d, int argc, char **a
 	return 0;
 }
 
+/* XjkBpfDir: checked here so that xjkd -t reports it (agent/bpffs.h). */
+static int h_bpf_dir(struct ctx *c, const struct directive *d, int argc, char **argv)
+{
+	char msg[256] = "";
+	if (xjk_bpffs_dir_check(argv[0], msg, sizeof(msg)))
+		return cfail(c, "%s: %s", d->name, msg);
+	return set_word(c, d, argc, argv);
+}
+
 #define CFG(field) offsetof(struct xjk_config, field)
 
 /* JkWorkerProperty takes the rest of the line as one argument (see split_args). */
@@ -429,6 +439,7 @@ static const struct directive directives[] = {
 	{"XjkRelayPeer", 1, MAX_ARGS, h_membership, 0, 0, 0},
 	{"XjkRelayRate", 1, 1, h_membership, 0, 0, 0},
 	{"XjkL4Vip", 4, MAX_ARGS, h_l4_vip, 0, 0, 0},
+	{"XjkBpfDir", 1, 1, h_bpf_dir, CFG(bpf_dir), 0, 0},
 };
 
 static const struct directive *find_directive(const char *name)
@@ -798,6 +809,7 @@ void xjk_config_free(struct xjk_config *cfg)
 	free(cfg->access_log);
 	free(cfg->pid_file);
 	xjk_l4_config_free(&cfg->l4);
+	free(cfg->bpf_dir);
 	free(cfg->admin_token);
 	free(cfg->control_socket);
 	free(cfg->user);

@@ -51,6 +51,7 @@ struct xjk_config {
 	char *pid_file;	      /* XjkPidFile: NULL = none */
 	struct xjk_membership_config membership; /* XjkMembership, XjkRelay* (agent/membership.h) */
 	struct xjk_l4_config l4;		 /* XjkL4Vip (agent/l4.h) */
+	char *bpf_dir; /* XjkBpfDir: NULL = $XJK_BPF_DIR or /sys/fs/bpf/xjk (agent/bpffs.h) */
 
 	/* Operating xjkd (agent/admin.h, agent/control.h). */
 	struct xjk_listen admin_listen; /* XjkAdminListen; addrlen 0 = off */

@@ -43,8 +43,9 @@ int xjk_l4_parse_directive(struct xjk_l4_config *cfg, int argc, char **argv, cha
 void xjk_l4_config_free(struct xjk_l4_config *cfg);
 
 /* Standalone (xjkctl): load the program, reusing pinned maps, attach it to
- * IFNAME and pin the link under XJK_BPF_PIN_DIR, so it stays after we exit.
- * An interface already attached gets the freshly loaded program. 0 or -errno. */
+ * IFNAME and pin the link in the pin directory (agent/bpffs.h), so it stays
+ * after we exit. An interface already attached gets the freshly loaded
+ * program. 0 or -errno. */
 int xjk_l4_attach(const char *ifname, bool generic, char *err, size_t errlen);
 /* Unpins IFNAME's link (detaching the program); unpins the maps when no
  * interface is left attached. 0 or -errno. */

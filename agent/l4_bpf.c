@@ -1,6 +1,6 @@
 /* l4_bpf.c: bpffs, the skeleton with maps pinned by name, and XDP attachment
- * through bpf_links pinned as XJK_BPF_PIN_DIR/xdp_link_IFNAME so the program
- * outlives the process that attached it. */
+ * through bpf_links pinned as DIR/xdp_link_IFNAME (DIR: agent/bpffs.h) so the
+ * program outlives the process that attached it. */
 #include "bpffs.h"
 #include "l4.h"
 #include "l4_bpf.h"
@@ -20,13 +20,17 @@
 #include "xjk_xdp.skel.h"
 
 #define LINK_PREFIX "xdp_link_"
+#define DEVMAP_PIN  "xjk_tx_ports"
 
 /* The devmap is pinned by hand: the kernel adds BPF_F_RDONLY_PROG to its
  * flags, which libbpf's by-name reuse would take for a different map. */
 static int devmap_reuse(struct bpf_map *map)
 {
-	int fd = bpf_obj_get(XJK_BPF_PIN_DIR "/xjk_tx_ports");
+	char path[128];
 
+	if (xjk_bpffs_path(path, sizeof(path), DEVMAP_PIN))
+		return -ENAMETOOLONG;
+	int fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	int rc = bpf_map__reuse_fd(map, fd);
@@ -36,14 +40,18 @@ static int devmap_reuse(struct bpf_map *map)
 
 static int devmap_pin(struct bpf_map *map)
 {
-	if (bpf_obj_pin(bpf_map__fd(map), XJK_BPF_PIN_DIR "/xjk_tx_ports") && errno != EEXIST)
+	char path[128];
+
+	if (xjk_bpffs_path(path, sizeof(path), DEVMAP_PIN))
+		return -ENAMETOOLONG;
+	if (bpf_obj_pin(bpf_map__fd(map), path) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
 int xjk_l4_bpf_load(struct xjk_xdp **out, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = XJK_BPF_PIN_DIR);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = xjk_bpffs_dir());
 	int rc = xjk_bpffs_pin_dir(err, errlen);
 
 	if (rc)
@@ -62,7 +70,7 @@ int xjk_l4_bpf_load(struct xjk_xdp **out, char *err, size_t errlen)
 		return xjk_l4_fail(err, errlen, rc,
 				   "load xjk_xdp: %s (stale maps in %s? 'xjkctl detach' every "
 				   "interface to remove them)",
-				   strerror(-rc), XJK_BPF_PIN_DIR);
+				   strerror(-rc), xjk_bpffs_dir());
 	}
 	*out = skel;
 	return 0;
@@ -70,7 +78,7 @@ int xjk_l4_bpf_load(struct xjk_xdp **out, char *err, size_t errlen)
 
 static void link_path(char *buf, size_t len, const char *ifname)
 {
-	snprintf(buf, len, "%s/%s%s", XJK_BPF_PIN_DIR, LINK_PREFIX, ifname);
+	snprintf(buf, len, "%s/%s%s", xjk_bpffs_dir(), LINK_PREFIX, ifname);
 }
 
 int xjk_l4_bpf_attach(int prog_fd, const char *ifname, bool generic, char *err, size_t errlen)
@@ -118,7 +126,7 @@ int xjk_l4_attach(const char *ifname, bool generic, char *err, size_t errlen)
 
 static bool any_link_left(void)
 {
-	DIR *d = opendir(XJK_BPF_PIN_DIR);
+	DIR *d = opendir(xjk_bpffs_dir());
 	struct dirent *e;
 	bool found = false;
 
@@ -141,11 +149,11 @@ static void unpin_maps(void)
 		return;
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		snprintf(path, sizeof(path), "%s/%s", XJK_BPF_PIN_DIR, bpf_map__name(map));
-		unlink(path);
+		if (xjk_bpffs_path(path, sizeof(path), bpf_map__name(map)) == 0)
+			unlink(path);
 	}
 	xjk_xdp__destroy(skel);
-	rmdir(XJK_BPF_PIN_DIR); /* fails while other programs' pins are there */
+	rmdir(xjk_bpffs_dir()); /* fails while other programs' pins are there */
 }
 
 int xjk_l4_detach(const char *ifname, char *err, size_t errlen)

@@ -8,8 +8,9 @@
 
 struct xjk_xdp;
 
-/* Mounts bpffs when missing, creates XJK_BPF_PIN_DIR, opens and loads the
- * skeleton with every map pinned there (existing pins are reused). */
+/* Mounts bpffs when missing, creates the pin directory (agent/bpffs.h), opens
+ * and loads the skeleton with every map pinned there (existing pins are
+ * reused). */
 int xjk_l4_bpf_load(struct xjk_xdp **skel, char *err, size_t errlen);
 /* Attaches PROG_FD to IFNAME through a pinned bpf_link, or swaps the program
  * of the link already pinned for IFNAME. Returns the ifindex or -errno. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "bpffs.h"
 #include "config.h"
 #include "control.h"
 #include "evloop.h"
@@ -353,6 +354,10 @@ int main(int argc, char **argv)
 		xjk_config_free(&cfg);
 		return 0;
 	}
+	if (xjk_bpffs_use_dir(cfg.bpf_dir, err, sizeof(err))) {
+		fprintf(stderr, "XjkBpfDir: %s\n", err);
+		return 1;
+	}
 	if (cfg.threads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		cfg.threads = n > 0 ? (int)n : 1;
@@ -416,7 +421,7 @@ int main(int argc, char **argv)
 		.cfg = &cfg,
 		.membership = ctl.membership,
 		.membership_conf = &cfg.membership,
-		.bpf_dir = XJK_BPF_PIN_DIR,
+		.bpf_dir = xjk_bpffs_dir(),
 		.start_s = (uint64_t)time(NULL),
 	};
 	if (xjk_admin_start(ctl.loop, &ctl.admin_src, &ctl.admin) < 0 ||

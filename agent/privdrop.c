@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bpffs.h"
 #include "log.h"
 #include "xjk_bpf.h"
 
@@ -47,8 +48,8 @@ static void hand_over(const struct xjk_config *cfg, const struct passwd *pw)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (files[i])
 			chown_entry(files[i], NULL, 0, NULL);
-	if (access(XJK_BPF_PIN_DIR, F_OK) == 0)
-		nftw(XJK_BPF_PIN_DIR, chown_entry, 8, FTW_PHYS);
+	if (access(xjk_bpffs_dir(), F_OK) == 0)
+		nftw(xjk_bpffs_dir(), chown_entry, 8, FTW_PHYS);
 	if (cfg->control_socket) {
 		char *sock = strdup(cfg->control_socket),
 		     *dflt = strdup(XJK_DEFAULT_CONTROL_SOCKET);

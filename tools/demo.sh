@@ -18,6 +18,8 @@ B=${B:-build}
 XJKD=$XJK_ROOT/$B/xjkd
 XJKCTL=$XJK_ROOT/$B/xjkctl
 RUN_TCP=$XJK_ROOT/$B/tests/bpf/run_tcp
+# where xjkd and xjkctl pin (XjkBpfDir's default; a test gives the demo its own)
+BPF_DIR=${XJK_BPF_DIR:-/sys/fs/bpf/xjk}
 LOGS=${XJK_DEMO_LOGS:-/tmp/xjk-demo}
 ADMIN_PORT=8099
 L4_PORT=7000
@@ -100,7 +102,7 @@ routes_of_xjkd() {
 
 # The kernel's route map, as bpftool prints it (JSON, with BTF names).
 routes_of_kernel() {
-	bpftool -j map dump pinned /sys/fs/bpf/xjk/routes >"$1" &&
+	bpftool -j map dump pinned "$BPF_DIR/routes" >"$1" &&
 		jq -r '.[] | .formatted.value | "route .\(.route) -> worker \(.worker_name)"' "$1" | sort
 }
 
@@ -201,10 +203,10 @@ routes_of_xjkd "$LOGS/status-before.json" | show
 
 step "The kernel's route map"
 say "xjkd keeps the same table in a BPF hash map pinned at" \
-	"/sys/fs/bpf/xjk/routes, with BTF, so bpftool prints its fields by name." \
+	"$BPF_DIR/routes, with BTF, so bpftool prints its fields by name." \
 	"It is the one source of sticky routing: for these AJP workers, and in the" \
 	"kernel for http workers whose bytes it splices between sockets" \
-	"(bpftool -j map dump pinned /sys/fs/bpf/xjk/routes, two fields shown):"
+	"(bpftool -j map dump pinned $BPF_DIR/routes, two fields shown):"
 routes_of_kernel "$LOGS/routes-before.json" | tee "$LOGS/routes-before.txt" | show
 
 step "Kill -9 the session's Tomcat, under load"

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "control.h"
 #include "l4.h"
 #include "xjk_bpf.h"
@@ -50,7 +51,7 @@ static int cmd_attach(int argc, char **argv)
 		return 1;
 	}
 	printf("attached to %s (%s), maps in %s\n", argv[1], generic ? "generic" : "native",
-	       XJK_BPF_PIN_DIR);
+	       xjk_bpffs_dir());
 	return 0;
 }
 
@@ -73,7 +74,8 @@ static int pinned(const char *name)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/%s", XJK_BPF_PIN_DIR, name);
+	if (xjk_bpffs_path(path, sizeof(path), name))
+		return -1;
 	int fd = bpf_obj_get(path);
 	if (fd < 0)
 		fprintf(stderr, "xjkctl: %s: %s\n", path, strerror(errno));
@@ -102,7 +104,7 @@ static void addr_text(uint8_t family, const uint32_t *addr, char *buf, size_t le
 
 static void show_links(void)
 {
-	DIR *d = opendir(XJK_BPF_PIN_DIR);
+	DIR *d = opendir(xjk_bpffs_dir());
 	struct dirent *e;
 
 	printf("attached:");
@@ -296,19 +298,31 @@ static const struct command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: xjkctl [-s SOCKET] COMMAND [ARGS]\n"
-		"  -s SOCKET  xjkd's control socket (default " XJK_DEFAULT_CONTROL_SOCKET ")\n");
+		"usage: xjkctl [-s SOCKET] [--pin-dir DIR] COMMAND [ARGS]\n"
+		"  -s SOCKET      xjkd's control socket (default " XJK_DEFAULT_CONTROL_SOCKET ")\n"
+		"  --pin-dir DIR  BPF pin directory of attach, detach and maps (XjkBpfDir;\n"
+		"                 default $" XJK_BPFFS_DIR_ENV " or " XJK_BPF_PIN_DIR ")\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  xjkctl %s %s\n", commands[i].name, commands[i].usage);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
-		control_path = argv[2];
+	const char *pin_dir = NULL;
+	char err[160];
+
+	while (argc > 2 && (strcmp(argv[1], "-s") == 0 || strcmp(argv[1], "--pin-dir") == 0)) {
+		if (argv[1][1] == 's')
+			control_path = argv[2];
+		else
+			pin_dir = argv[2];
 		argv[2] = argv[0];
 		argc -= 2;
 		argv += 2;
+	}
+	if (xjk_bpffs_use_dir(pin_dir, err, sizeof(err))) {
+		fprintf(stderr, "xjkctl: pin directory %s\n", err);
+		return 2;
 	}
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(argc < 2 ? stderr : stdout);

@@ -14,7 +14,6 @@ N_HOLD=300
 
 l4_cleanup() {
 	[ -n "${LAB_ID:-}" ] && lab_exec lb "$XJKCTL" detach eth0 >/dev/null 2>&1
-	rmdir /sys/fs/bpf/xjk 2>/dev/null
 	lab_down
 }
 trap l4_cleanup EXIT
@@ -131,8 +130,17 @@ out=$(lab_exec lb "$XJKCTL" maps)
 echo "$out"
 echo "$out" | grep -q "drop_unresolved  0" && ok "every backend's MAC was resolved through netlink" ||
 	not_ok "backends resolved" "$(echo "$out" | grep drop_unresolved)"
+# the agent and xjkctl pinned in this script's directory (lib.sh), which
+# xjkctl also reaches by --pin-dir without the environment
+check "maps and the link are pinned in $XJK_BPF_DIR" \
+	test -e "$XJK_BPF_DIR/xjk_flows4" -a -e "$XJK_BPF_DIR/xdp_link_eth0"
+check "xjkctl --pin-dir $XJK_BPF_DIR maps reads them" bash -c \
+	"env -u XJK_BPF_DIR '$XJKCTL' --pin-dir '$XJK_BPF_DIR' maps | grep -q '^  tx  *[1-9]'"
+bad=$("$XJKCTL" --pin-dir /tmp/xjk maps 2>&1)
+rc=$?
+expect_eq "xjkctl rejects a pin directory outside /sys/fs/bpf" "2 yes" \
+	"$rc $(grep -q 'directly in /sys/fs/bpf' <<<"$bad" && echo yes)"
 agent_stop
 check "xjkctl detach eth0 unpins everything" lab_exec lb "$XJKCTL" detach eth0
-# other xjk programs may pin in the same directory: look for ours only
-left=$(ls /sys/fs/bpf/xjk 2>/dev/null | grep -E '^xdp_link_|^xjk_(vips|vip_ports|ring|reals|flows4|flows6|vip_stats|real_stats|counters|tx_ports)$')
-expect_eq "none of xjk_xdp's pins is left" "" "$left"
+left=$(ls "$XJK_BPF_DIR" 2>/dev/null)
+expect_eq "none of xjk_xdp's pins is left, nor the directory" "" "$left$(ls -d "$XJK_BPF_DIR" 2>/dev/null)"

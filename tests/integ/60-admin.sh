@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 
 XJKCTL=$XJK_ROOT/${B:-build}/xjkctl
-XJK_BPF_DIR=/sys/fs/bpf/xjk
 W1=tomcat-6.0.26-1
 W2=tomcat-6.0.26-2
 TOKEN=op-$RANDOM$RANDOM

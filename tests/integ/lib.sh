@@ -35,6 +35,17 @@ expect_eq() {
 	fi
 }
 
+# Every BPF pin of the processes a script starts (xjkd, xjkctl, the l4
+# agent) goes to a directory of the script's own (XjkBpfDir's default,
+# agent/bpffs.h), removed with the lab: scripts running at once never take
+# over each other's pins.
+export XJK_BPF_DIR=/sys/fs/bpf/xjk-test-$$
+eval "$(declare -f lab_down | sed '1s/^lab_down /lab_down_keep_pins /')"
+lab_down() {
+	lab_down_keep_pins
+	rm -rf "$XJK_BPF_DIR"
+}
+
 # The lab goes away whatever happens: normal end, failure, signal or timeout.
 trap lab_down EXIT
 trap 'exit 130' INT TERM

@@ -18,10 +18,13 @@ DUR=${XJK_BENCH_DURATION:-8}
 CONC=${XJK_BENCH_CONC:-64}
 CALLS=${XJK_BENCH_CALLS:-400000}
 PORT=8080
+# the l4 agent and xjkctl pin in a directory of this run's own (agent/bpffs.h)
+export XJK_BPF_DIR=/sys/fs/bpf/xjk-bench-$$
 
 cleanup() {
 	[ -n "${LAB_ID:-}" ] && lab_exec lb "$XJKCTL" detach eth0 >/dev/null 2>&1
 	lab_down
+	rm -rf "$XJK_BPF_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
