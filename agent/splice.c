@@ -102,6 +102,7 @@ struct xjk_splice_conn {
 	struct xjk_timer timer; /* connect timeout, drain and reroute polls */
 	uint64_t deadline;	/* REROUTE: the head must be in by then */
 	uint64_t drain_mark, drain_since;
+	uint64_t c_redirected; /* REROUTE: client bytes the kernel gave the old member */
 	/* xjkd stops: the bytes sent each way when last looked at, and when
 	 * each last grew (an answer is awaited while the request grew last) */
 	uint64_t quiet_req, quiet_resp, req_at, resp_at;
@@ -552,9 +553,13 @@ static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
 /* The kernel handed client bytes up: its member stopped accepting. */
 static void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
 {
+	conn->c_redirected = xjk_splice_bpf_redirected(conn->c.cookie);
 	xjk_splice_bpf_unpair(conn->c.cookie);
 	conn->c.paired = false;
 	conn->copy_only = true;
+	/* the next request's method is not known: it is not replayed */
+	conn->replayable = false;
+	xjk_buf_free(&conn->replay);
 	conn->mode = XJK_SPLICE_REROUTE;
 	xjk_splice_watch(conn, &conn->c, XJK_SPLICE_EV_ALL);
 	conn->deadline = xjk_loop_now(conn->px->loop) + (uint64_t)conn->px->cfg->request_timeout_ms;
@@ -563,8 +568,54 @@ static void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
 		 xjk_splice_backend(conn)->name);
 }
 
-/* REROUTE: reads the handed-back request head, waits until the old
- * member's last bytes reached the client, then connects to the new one. */
+/* REROUTE: whether the old member is done. A client may send its next
+ * request before it has read the answers to the earlier ones, and a pause
+ * between the member's segments looks like their end: a member that did not
+ * fail is told that no request follows (FIN, once the client bytes the
+ * kernel gave it are in its send queue), and its own FIN marks the end of
+ * what it sends. Then, as for a failed member, its bytes must have reached
+ * the client's send queue. False while waiting (or the connection closed). */
+static bool xjk_splice_old_member_done(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t written;
+
+	if (b->io.fd < 0)
+		return true;
+	if (xjk_wstate_state(conn->t.backend) != XJK_STATE_ERR) {
+		if (!b->shut) {
+			if (xjk_splice_written(b->io.fd, &written) == 0 &&
+			    written - b->tx_base < conn->c_redirected) {
+				xjk_splice_progress(conn, written);
+				xjk_splice_wait_drain(conn);
+				return false;
+			}
+			shutdown(b->io.fd, SHUT_WR);
+			b->shut = b->readable = true;
+		}
+		if (xjk_splice_read(b, &c->out, 1) < 0 || xjk_buf_len(&c->out)) {
+			xjk_splice_abort(conn, "its member failed while answering");
+			return false;
+		}
+		if (!b->eof) {
+			uint64_t now = xjk_loop_now(conn->px->loop);
+			if (now > conn->deadline)
+				xjk_splice_abort(conn, "its member did not finish its answers");
+			else if (!xjk_timer_armed(&conn->timer))
+				xjk_timer_arm(conn->px->loop, &conn->timer,
+					      conn->deadline - now + 1);
+			return false;
+		}
+	}
+	if (!xjk_splice_drained(conn, b, c)) {
+		xjk_splice_wait_drain(conn);
+		return false;
+	}
+	return true;
+}
+
+/* REROUTE: reads the handed-back request head, waits until the old member
+ * is done, then connects to the new one. */
 static void xjk_splice_reroute(struct xjk_splice_conn *conn)
 {
 	const struct xjk_config *cfg = conn->px->cfg;
@@ -594,10 +645,8 @@ static void xjk_splice_reroute(struct xjk_splice_conn *conn)
 				      (uint64_t)cfg->request_timeout_ms);
 		return;
 	}
-	if (b->io.fd >= 0 && !xjk_splice_drained(conn, b, c)) {
-		xjk_splice_wait_drain(conn);
+	if (!xjk_splice_old_member_done(conn))
 		return;
-	}
 	xjk_timer_cancel(conn->px->loop, &conn->timer);
 	xjk_splice_bpf_unpair(b->cookie);
 	b->cookie = 0;
@@ -643,13 +692,17 @@ static bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset)
 		xjk_timer_cancel(conn->px->loop, &conn->timer);
 		xjk_splice_backend_close(conn);
 		xjk_splice_watch(conn, c, XJK_SPLICE_EV_ALL);
-		xjk_buf_reset(&b->out);
-		if (xjk_buf_append(&b->out, xjk_buf_head(&conn->replay),
-				   xjk_buf_len(&conn->replay)) == 0 &&
-		    xjk_splice_choose(conn) == 0) {
+		/* what was sent, then what still waits to be sent */
+		if (xjk_buf_append(&conn->replay, xjk_buf_head(&b->out), xjk_buf_len(&b->out)) ==
+		    0) {
+			struct xjk_buf sent = conn->replay;
+			conn->replay = b->out;
+			b->out = sent;
 			xjk_buf_reset(&conn->replay);
-			xjk_splice_connect(conn);
-			return true;
+			if (xjk_splice_choose(conn) == 0) {
+				xjk_splice_connect(conn);
+				return true;
+			}
 		}
 	}
 	xjk_splice_answer(conn, 502);
@@ -705,9 +758,18 @@ static void xjk_splice_copy_pump(struct xjk_splice_conn *conn)
 
 	do {
 		before = xjk_splice_moved(conn);
-		if (xjk_splice_read(c, &b->out, XJK_SPLICE_HIGH_WATER) < 0 ||
-		    xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0 ||
-		    xjk_splice_flush(b) < 0 || xjk_splice_flush(c) < 0) {
+		if (xjk_splice_read(c, &b->out, XJK_SPLICE_HIGH_WATER) < 0) {
+			xjk_splice_close(conn);
+			return;
+		}
+		if (xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0) {
+			if (!xjk_splice_unanswered(conn, true))
+				xjk_splice_close(conn);
+			return;
+		}
+		if (xjk_splice_unanswered(conn, false))
+			return;
+		if (xjk_splice_flush_backend(conn) < 0 || xjk_splice_flush(c) < 0) {
 			xjk_splice_close(conn);
 			return;
 		}
@@ -811,7 +873,8 @@ static void xjk_splice_events(struct xjk_splice_conn *conn, struct xjk_splice_si
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		s->writable = true;
 	if (events & EPOLLERR) {
-		if (s != &conn->b || conn->mode != XJK_SPLICE_KERNEL ||
+		if (s != &conn->b ||
+		    (conn->mode != XJK_SPLICE_KERNEL && conn->mode != XJK_SPLICE_COPY) ||
 		    !xjk_splice_unanswered(conn, true))
 			xjk_splice_close(conn);
 		return;
