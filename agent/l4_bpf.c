@@ -49,6 +49,20 @@ static int devmap_pin(struct bpf_map *map)
 	return 0;
 }
 
+/* Maps of earlier versions that nothing reads any more (xjk_flows became
+ * xjk_flows4 and xjk_flows6): unpinned once the new program is loaded, so an
+ * upgrade does not leave their memory pinned for good. */
+static const char *const retired_pins[] = {"xjk_flows"};
+
+static void unpin_retired(void)
+{
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(retired_pins) / sizeof(retired_pins[0]); i++)
+		if (xjk_bpffs_path(path, sizeof(path), retired_pins[i]) == 0)
+			unlink(path);
+}
+
 int xjk_l4_bpf_load(struct xjk_xdp **out, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = xjk_bpffs_dir());
@@ -72,6 +86,7 @@ int xjk_l4_bpf_load(struct xjk_xdp **out, char *err, size_t errlen)
 				   "interface to remove them)",
 				   strerror(-rc), xjk_bpffs_dir());
 	}
+	unpin_retired();
 	*out = skel;
 	return 0;
 }

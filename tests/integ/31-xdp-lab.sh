@@ -60,11 +60,15 @@ T=(x "$(lab_ip t1)" "$(lab_ip t2)" "$(lab_ip t3)" "$(lab_ip t4)")
 echo "XjkL4Vip $VIP:$PORT tcp eth0 ${T[1]} ${T[2]} ${T[3]}=2" >"$LAB_DIR/three.conf"
 echo "XjkL4Vip $VIP:$PORT tcp eth0 ${T[1]} ${T[2]} ${T[3]}=2 ${T[4]}" >"$LAB_DIR/four.conf"
 
+# a connection table pinned by an earlier version, which the load removes
+mkdir -p "$XJK_BPF_DIR"
+bpftool map create "$XJK_BPF_DIR/xjk_flows" type hash key 40 value 16 entries 16 name xjk_flows
 if ! agent_start "$LAB_DIR/three.conf"; then
 	not_ok "agent programs VIP $VIP:$PORT over t1 t2 t3=2" "$(cat "$LAB_DIR/agent.log")"
 	exit 1
 fi
 ok "agent programs VIP $VIP:$PORT over t1 t2 t3=2"
+check "the retired xjk_flows pin is gone" test ! -e "$XJK_BPF_DIR/xjk_flows"
 lab_exec lb ip -d link show eth0 | grep -q 'xdp ' && ok "XDP in native mode on lb eth0" ||
 	not_ok "XDP in native mode on lb eth0" "$(lab_exec lb ip -d link show eth0)"
 
