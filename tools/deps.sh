@@ -8,7 +8,7 @@ BUILD="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
        libnl-3-dev libnl-route-3-dev libcmocka-dev"
 RUNTIME="iproute2 ethtool nftables curl jq procps psmisc default-jdk-headless
          tomcat10 libtomcat10-java apache2 libapache2-mod-jk haproxy nginx wrk
-         chromium nodejs"
+         chromium nodejs valgrind"
 
 want=$BUILD
 [ "$1" = "--unit" ] || want="$BUILD $RUNTIME"

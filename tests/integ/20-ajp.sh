@@ -75,9 +75,13 @@ while kill -0 $reader 2>/dev/null; do
 done
 expect_eq "100 MB streamed response intact" "$(pattern_sha256 $n)" "$(cat "$LAB_DIR/big.sha")"
 echo "# xjkd VmRSS max while streaming: $rss_max kB"
-check "xjkd RSS stays under 64 MB while streaming 100 MB ($rss_max kB)" test "$rss_max" -gt 0 -a "$rss_max" -lt 65536
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$XJKD_PID/status")
-check "xjkd peak RSS (VmHWM) under 64 MB (${hwm:-?} kB)" test "${hwm:-65536}" -lt 65536
+if xjkd_instrumented; then
+	echo "# RSS bounds not checked: the resident set is the sanitizer's or valgrind's"
+else
+	check "xjkd RSS stays under 64 MB while streaming 100 MB ($rss_max kB)" test "$rss_max" -gt 0 -a "$rss_max" -lt 65536
+	check "xjkd peak RSS (VmHWM) under 64 MB (${hwm:-?} kB)" test "${hwm:-65536}" -lt 65536
+fi
 n=$((10 << 20))
 expect_eq "10 MB chunked response intact" "$(pattern_sha256 $n)" \
 	"$(ccurl "$url/big.do?bytes=$n&chunked=1" | sha256sum | cut -d' ' -f1)"

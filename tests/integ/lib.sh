@@ -5,6 +5,73 @@ set -u
 XJK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$XJK_ROOT/tools/lab/lab.sh"
 XJKD=${XJKD:-$XJK_ROOT/${B:-build}/xjkd}
+XJKD_BIN=$XJKD
+# Where sanitizers and valgrind write their reports (tests/run.sh sets one
+# directory per script and checks it).
+export XJK_REPORTS=${XJK_REPORTS:-$XJK_ROOT/tests/out}
+
+# XJKD_WRAP="tool args...": every xjkd a script starts, however it starts it,
+# runs under the tool (make check-valgrind: valgrind). XJKD becomes a small
+# script that execs the tool on the real binary, so xjkd keeps its pid.
+# XJK_SLOW is the factor by which the few timing-bound checks stretch their
+# bounds for such a run (1 otherwise).
+XJK_SLOW=${XJK_SLOW:-1}
+if [ -n "${XJKD_WRAP:-}" ]; then
+	XJKD=$XJK_REPORTS/xjkd-wrap.$$
+	printf '#!/bin/sh\nexec %s %q "$@"\n' "$XJKD_WRAP" "$XJKD_BIN" >"$XJKD"
+	chmod 755 "$XJKD"
+fi
+
+# xjkd_stop_all: SIGTERM to every xjkd of the lab and a wait for it to exit,
+# so valgrind and LeakSanitizer check for leaks (they cannot in a process
+# killed with SIGKILL). A second SIGTERM skips the drain.
+xjkd_stop_all() {
+	local ns p pids="" i
+	for ns in $(ip netns list | awk '{print $1}' | grep "^xjk$LAB_ID-"); do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$XJKD_BIN " && pids="$pids $p"
+		done
+	done
+	[ -n "$pids" ] || return 0
+	kill -TERM $pids 2>/dev/null
+	for i in $(seq 300); do
+		[ "$i" != 50 ] || kill -TERM $pids 2>/dev/null
+		kill -0 $pids 2>/dev/null || return 0
+		sleep 0.1
+	done
+	echo "# xjkd_stop_all: still running after 30 s:$pids" >&2
+}
+
+# keep_sanitizer_logs: copies the lab's logs that hold a sanitizer report to
+# XJK_REPORTS. UBSan (gcc's runtime) ignores log_path and writes to stderr,
+# which is a log in the lab's work directory that lab_down deletes.
+keep_sanitizer_logs() {
+	local f
+	grep -rlIE 'runtime error:|ERROR: (Address|Leak)Sanitizer|Sanitizer has encountered' "$LAB_DIR" 2>/dev/null |
+		while read -r f; do
+			cp "$f" "$XJK_REPORTS/stderr.$$.${f//\//_}"
+		done
+}
+
+# xjkd_instrumented: xjkd runs under a wrap or is an ASan build. Its resident
+# set is then mostly the tool's (valgrind's shadow memory, ASan's quarantine),
+# so bounds on xjkd's memory are not checked.
+xjkd_instrumented() {
+	[ -n "${XJKD_WRAP:-}" ] || ldd "$XJKD_BIN" 2>/dev/null | grep -q libasan
+}
+
+# Instrumented, lab_down (which kills with SIGKILL) first stops xjkd gently
+# and keeps the reports; scripts that set their own EXIT trap call lab_down too.
+if xjkd_instrumented; then
+	eval "$(declare -f lab_down | sed '1s/^lab_down /lab_down_killing /')"
+	lab_down() {
+		if [ -n "$LAB_ID" ]; then
+			xjkd_stop_all
+			keep_sanitizer_logs
+		fi
+		lab_down_killing
+	}
+fi
 
 ok() {
 	echo "ok - $1"
@@ -158,7 +225,7 @@ ajp_get() {
 xjkd_start() {
 	lab_bg lb "$LAB_DIR/xjkd-$2.log" "$XJKD" -c "$1"
 	XJKD_PID=$LAB_PID
-	if ! lab_wait_port lb "$2" 10; then
+	if ! lab_wait_port lb "$2" $((10 * XJK_SLOW)); then
 		tail -n 20 "$LAB_DIR/xjkd-$2.log" >&2
 		return 1
 	fi
