@@ -573,13 +573,17 @@ static void attach_upstream(struct xjk_client *c, struct xjk_upstream *up)
 	xjk_client_upstream_ready(c);
 }
 
-/* Takes no connection: the pool gave none (errno says why). */
+/* Takes no connection: the pool gave none (errno says why). A request that
+ * waited in the queue of a backend declared down meanwhile never reached it:
+ * it moves on like one that found the pool full, and says nothing more about
+ * the backend (thousands of waiters would each report it down again). */
 static void upstream_refused(struct xjk_client *c)
 {
 	if (errno == ETIMEDOUT || errno == EBUSY)
 		xjk_client_upstream_failed(c, XJK_CAUSE_BUSY, "no free connection in the pool");
 	else if (errno == EHOSTDOWN)
-		xjk_client_upstream_failed(c, XJK_CAUSE_HEALTH, "backend declared down");
+		xjk_client_upstream_failed(c, XJK_CAUSE_BUSY,
+					   "backend declared down while waiting");
 	else
 		xjk_client_upstream_failed(c, XJK_CAUSE_CONNECT, strerror(errno));
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -214,6 +215,14 @@ static void on_upstream_timer(struct xjk_timer *t)
 	struct xjk_upstream *up = container_of(t, struct xjk_upstream, timer);
 	if (!up->owner) {
 		xjk_upstream_close(up);
+		return;
+	}
+	/* Timers run after each batch of events, and a loop swamped by a burst
+	 * of clients may not have fetched a connect's completion yet: ask the
+	 * socket before calling the node down (poll's bits are epoll's). */
+	struct pollfd pending = {.fd = up->io.fd, .events = POLLOUT};
+	if (up->connecting && poll(&pending, 1, 0) == 1) {
+		on_upstream_io(&up->io, (uint32_t)pending.revents);
 		return;
 	}
 	/* A node that does not even accept a connection is down; a slow reply
