@@ -56,6 +56,7 @@
 #define XJK_SPLICE_DRAIN_POLL_MS 5
 #define XJK_SPLICE_DRAIN_IDLE_MS 30000 /* nothing moved for this long: give up */
 #define XJK_SPLICE_REPLAY_MAX	 65536 /* a request sent with more is not replayed */
+#define XJK_SPLICE_RECHECK_MS	 10    /* after the pairing: the backend's queue is read again */
 #define XJK_SPLICE_QUIET_POLL_MS 100
 #define XJK_SPLICE_QUIET_MS	 1000 /* xjkd stops: an answered connection this quiet closes */
 
@@ -97,6 +98,7 @@ struct xjk_splice_conn {
 	bool copy_only; /* rerouted: the client socket cannot be paired again */
 	bool closed;
 	bool watch_bytes;	/* KERNEL: the client's bytes are watched too */
+	bool recheck;		/* KERNEL: the backend is read once more after the pairing */
 	bool replayable;	/* idempotent, and all xjkd sent the backend is in replay */
 	struct xjk_buf replay;	/* what xjkd sent the backend: a retry sends it again */
 	struct xjk_timer timer; /* connect timeout, drain and reroute polls */
@@ -547,6 +549,13 @@ static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
 	atomic_fetch_add(&xjk_sp_spliced, 1);
 	xjk_splice_kick(c->io.fd);
 	xjk_splice_kick(b->io.fd);
+	/* An answer that came between the two insertions found no client to
+	 * go to and was handed up to xjkd, which does not watch the backend's
+	 * bytes: it looks now, and once more when a verdict the other core was
+	 * running then has surely finished. */
+	b->readable = true;
+	conn->recheck = true;
+	xjk_timer_arm(conn->px->loop, &conn->timer, XJK_SPLICE_RECHECK_MS);
 	xjk_splice_pump(conn);
 }
 
@@ -915,10 +924,14 @@ static void xjk_splice_on_timer(struct xjk_timer *t)
 {
 	struct xjk_splice_conn *conn = container_of(t, struct xjk_splice_conn, timer);
 
-	if (conn->mode == XJK_SPLICE_CONNECTING)
+	if (conn->mode == XJK_SPLICE_CONNECTING) {
 		xjk_splice_connect_failed(conn, XJK_CAUSE_TIMEOUT, "connect timeout");
-	else
-		xjk_splice_pump(conn);
+		return;
+	}
+	if (conn->recheck && conn->mode == XJK_SPLICE_KERNEL)
+		conn->b.readable = true;
+	conn->recheck = false;
+	xjk_splice_pump(conn);
 }
 
 /* The client's address as text, "-" when it cannot be read. */

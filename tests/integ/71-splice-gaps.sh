@@ -170,9 +170,9 @@ check "access log: a line for each connection of the flapping clients ($lines_be
 	test "${lines_before:-0}" -ge 8
 
 # --- SIGTERM drains spliced connections ---
-# An answer in flight (2.5 s), and an idle keep-alive connection; both spliced.
+# An answer in flight (4 s), and an idle keep-alive connection; both spliced.
 lab_exec client curl -sS --max-time 20 -o "$LAB_DIR/slow.body" -w '%{http_code}' \
-	"http://$lb/sleep.do?ms=2500" >"$LAB_DIR/slow.code" 2>&1 &
+	"http://$lb/sleep.do?ms=4000" >"$LAB_DIR/slow.code" 2>&1 &
 slow=$!
 lab_exec client python3 - "$lb" >"$LAB_DIR/idle.out" 2>&1 <<-'PY' &
 	import socket, sys, time
