@@ -115,4 +115,4 @@ kill -TERM "$long_pid"
 wait $waiter
 wait
 expect_eq "SIGTERM: the waiting request is answered" 200 "$(status_of drain)"
-check "SIGTERM: xjkd exits after draining" wait_for 5 bash -c "! kill -0 $long_pid 2>/dev/null"
+check "SIGTERM: xjkd exits after draining" wait_for $((5 * XJK_SLOW)) bash -c "! kill -0 $long_pid 2>/dev/null"
