@@ -7,9 +7,11 @@
  *   KERNEL      the pair is in the sockhash; the queued bytes are pushed
  *               through the verdict program (SO_RCVLOWAT kick), in order
  *   REROUTE     the kernel handed a request back (its member stopped
- *               accepting): xjkd reads the head and routes it again
+ *               accepting): xjkd reads the head, lets the old member finish
+ *               (FIN both ways) and routes the request again
  *   COPY        xjkd copies both ways (the kernel refused the pair, or after
- *               a reroute, where splicing again could reorder bytes)
+ *               a reroute or a retry on another member, where splicing again
+ *               could reorder bytes)
  *   CLOSING     an answer of xjkd's own goes out, then the connection closes
  *
  * While the kernel moves the bytes, xjkd watches the sockets for hang-ups
@@ -18,6 +20,9 @@
  * socket's bytes are watched again once a member stops taking spliced bytes
  * (a wstate subscriber tells every data thread), as the verdict program then
  * hands them to xjkd.
+ *
+ * When xjkd stops, each connection closes once it looks answered and idle
+ * (xjk_splice_drain). Each one gets an access log line when it is torn down.
  *
  * Hang-ups are not passed on by the kernel: when a side's peer finishes, the
  * other side gets a FIN once every byte the kernel redirected to it is in its
