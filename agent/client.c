@@ -1156,7 +1156,9 @@ void xjk_client_upstream_failed(struct xjk_client *c, int cause_int, const char 
 	ex->fail_status = cause == XJK_CAUSE_TIMEOUT				  ? 504
 			  : cause == XJK_CAUSE_BUSY || cause == XJK_CAUSE_CONNECT ? 503
 										  : 502;
-	bool retry = !ex->head_done && ex->replayable &&
+	/* A plain worker whose pool had no connection for a whole
+	 * connection_acquire_timeout gets no second wait: 503, as mod_jk. */
+	bool retry = !ex->head_done && ex->replayable && !(cause == XJK_CAUSE_BUSY && ex->lb < 0) &&
 		     (!ex->sent || cause == XJK_CAUSE_CONNECT || cause == XJK_CAUSE_BUSY ||
 		      idempotent(&c->req));
 	if (retry) {

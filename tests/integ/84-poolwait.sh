@@ -24,9 +24,13 @@ pool_conf() {
 }
 pool_conf "$LAB_DIR/long" 80 3000
 pool_conf "$LAB_DIR/short" 81 500
+# Port 82: everything mounted on t1's plain ajp13 worker, no lb.
+pool_conf "$LAB_DIR/plain" 82 500
+sed -i "s/^JkMount \(.*\) controller/JkMount \1 ${LAB_SEED_ROUTES[0]}/" "$LAB_DIR/plain/conf/mod_jk.conf"
 xjkd_start "$LAB_DIR/long/xjk.conf" 80 || { not_ok "xjkd starts (port 80)"; exit 1; }
 long_pid=$XJKD_PID
 xjkd_start "$LAB_DIR/short/xjk.conf" 81 || { not_ok "xjkd starts (port 81)"; exit 1; }
+xjkd_start "$LAB_DIR/plain/xjk.conf" 82 || { not_ok "xjkd starts (port 82)"; exit 1; }
 
 # get NAME URL: status and seconds into $LAB_DIR/NAME.
 get() {
@@ -82,6 +86,16 @@ expect_eq "no connection within connection_acquire_timeout on either member: 503
 # 500 ms on each member, one after the other.
 check "503 after waiting on both members ($(cat "$LAB_DIR/busy"))" \
 	bash -c "awk '{ exit !(\$2 >= 0.9 && \$2 < 2.5) }' $LAB_DIR/busy"
+
+# A plain ajp13 worker waits once: no lb member to try next.
+get plain-sleep "http://$lb:82/sleep.do?ms=2000" &
+sleep 0.3
+get plain-wait "http://$lb:82/node.txt?plain=1"
+wait
+expect_eq "plain worker: the sleeper was answered" 200 "$(status_of plain-sleep)"
+expect_eq "plain worker: no connection within connection_acquire_timeout: 503" 503 "$(status_of plain-wait)"
+check "plain worker: 503 after one wait of 500 ms ($(cat "$LAB_DIR/plain-wait"))" \
+	bash -c "awk '{ exit !(\$2 >= 0.4 && \$2 < 0.9) }' $LAB_DIR/plain-wait"
 
 # Two pipelined requests: the second is taken up after the first's 503,
 # with no further event from the client.
