@@ -143,14 +143,17 @@ unit:
 integ: all
 	@tests/run.sh integ
 
-# Each pass prints its own count; XJK_TALLY adds them up for the last line.
+# Each pass prints its own count; XJK_TALLY adds them up for the last line. A
+# failed pass does not stop the next ones: a run shows every failure.
 check:
 	@tools/deps.sh
 	@$(MAKE) -s all
 	@rm -f $(B)/check.tally
-	@B=$(B) XJK_TALLY=$(B)/check.tally tests/run.sh all
-	@XJK_TALLY=$(B)/check.tally $(MAKE) -s check-san
-	@XJK_TALLY=$(B)/check.tally $(MAKE) -s check-valgrind VALGRIND_INTEG="$(CHECK_VALGRIND)"
+	@export XJK_TALLY=$(B)/check.tally; rc=0; \
+	B=$(B) tests/run.sh all || rc=1; \
+	$(MAKE) -s check-san || rc=1; \
+	$(MAKE) -s check-valgrind VALGRIND_INTEG="$(CHECK_VALGRIND)" || rc=1; \
+	exit $$rc
 
 demo:
 	@tools/deps.sh
