@@ -79,6 +79,10 @@ session_survives() {
 	sid=${sid%%.*}
 	expect_eq "$1: session created on t1" \
 		"node=tomcat-6.0.26-1 count=1 session=$sid.tomcat-6.0.26-1" "$first"
+	# t2's cluster receiver applies messages on a thread pool, in no set
+	# order: two deltas sent back to back can land count=2 first, then
+	# count=1 (seen in CI: t2 at count 1 after both had left). Space them.
+	sleep 1
 	second=$(ccurl -H "Cookie: JSESSIONID=$sid.tomcat-6.0.26-1" "http://$t1:8080/counter.do")
 	# Replication is asynchronous (channelSendOptions=8); give the
 	# deltas time to leave t1 on a loaded machine before killing it.
@@ -178,9 +182,10 @@ first=$(ccurl "http://$lb2/counter.do")
 node=${first%% *}
 node=${node#node=}
 sid=${first##*session=}
+sleep 1 # deltas apart, as in session_survives
 second=$(ccurl -H "Cookie: JSESSIONID=$sid" "http://$lb2/counter.do")
 expect_eq "sticky through xjkd" "node=$node count=2 session=$sid" "$second"
-sleep 1
+sleep 2 # the count=2 delta leaves asynchronously, as in session_survives
 case $node in
 tomcat-6.0.26-1) lab_tomcat_kill t1; survivor=tomcat-6.0.26-2 ;;
 *) lab_tomcat_kill t2; survivor=tomcat-6.0.26-1 ;;
