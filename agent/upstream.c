@@ -316,11 +316,17 @@ static struct xjk_pool_waiter *waiter_of(struct xjk_poolq_node *node)
 	return container_of(node, struct xjk_pool_waiter, node);
 }
 
-/* Ends W's wait with UP, or with NULL and ERR. */
-static void waiter_done(struct xjk_pool_waiter *w, struct xjk_upstream *up, int err)
+/* W leaves its pool's queue (if still in it) and stops its timer. */
+static void waiter_leave(struct xjk_pool_waiter *w)
 {
 	xjk_poolq_remove(&w->pool->waiters, &w->node);
 	xjk_timer_cancel(w->pool->px->loop, &w->timer);
+}
+
+/* Ends W's wait with UP, or with NULL and ERR. */
+static void waiter_done(struct xjk_pool_waiter *w, struct xjk_upstream *up, int err)
+{
+	waiter_leave(w);
 	errno = err;
 	w->fn(w, up);
 }
@@ -343,8 +349,7 @@ static void on_pool_kick(struct xjk_timer *t)
 		enum xjk_poolq_grant grant = xjk_poolq_decide(&slots, false);
 		if (grant == XJK_POOLQ_WAIT)
 			return;
-		struct xjk_pool_waiter *w = waiter_of(pool->waiters.head);
-		xjk_poolq_remove(&pool->waiters, &w->node);
+		struct xjk_pool_waiter *w = waiter_of(xjk_poolq_pop(&pool->waiters));
 		struct xjk_upstream *up = pool_take(pool, grant);
 		waiter_done(w, up, up ? 0 : errno);
 	}
@@ -392,10 +397,8 @@ struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend, struct 
 
 void xjk_upstream_cancel_wait(struct xjk_pool_waiter *w)
 {
-	if (!w->node.queued)
-		return;
-	xjk_poolq_remove(&w->pool->waiters, &w->node);
-	xjk_timer_cancel(w->pool->px->loop, &w->timer);
+	if (w->node.queued)
+		waiter_leave(w);
 }
 
 bool xjk_upstream_needs_cping(const struct xjk_upstream *up)
