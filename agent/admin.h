@@ -99,7 +99,7 @@ struct xjk_admin_model {
 };
 
 /* A worker's or cluster member's columns, in the one order every rendering uses. */
-#define XJK_ADMIN_WORKER_FIELDS 18
+#define XJK_ADMIN_WORKER_FIELDS 19
 struct xjk_admin_field {
 	const char *key;   /* JSON name */
 	const char *label; /* column heading */

@@ -216,6 +216,7 @@ void xjk_admin_worker_fields(const struct xjk_admin_backend *b,
 	FIELD("client_errors", "CE", true, "%llu", (unsigned long long)s->client_errors);
 	FIELD("busy", "Busy", true, "%lld", (long long)s->busy);
 	FIELD("max_busy", "Max", true, "%lld", (long long)s->max_busy);
+	FIELD("waiting", "Wait", true, "%lld", (long long)s->waiting);
 	FIELD("bytes_sent", "Sent", true, "%llu", (unsigned long long)s->bytes_in);
 	FIELD("bytes_received", "Received", true, "%llu", (unsigned long long)s->bytes_out);
 }

@@ -214,6 +214,9 @@ static const struct prom_counter worker_series[] = {
 	{"xjk_worker_busy", "gauge", "Requests in flight on the worker.", STAT(busy), true},
 	{"xjk_worker_busy_max", "gauge", "Most requests in flight at once since the last reset.",
 	 STAT(max_busy), true},
+	{"xjk_worker_waiting", "gauge",
+	 "Requests waiting for a pooled connection (connection_acquire_timeout).", STAT(waiting),
+	 true},
 };
 #undef STAT
 
@@ -344,24 +347,25 @@ static int text_status(const struct xjk_admin_model *m, struct xjk_buf *o)
 					       (unsigned long long)lb->members[k].lb_value,
 					       lb->members[k].routed_to);
 	}
-	rc |= xjk_admin_printf(o,
-			       "%-20s %-22s %-16s %-4s %-8s %6s %10s %6s %6s %5s %5s %12s %12s\n",
-			       "WORKER", "ADDRESS", "ROUTE", "ACT", "STATE", "F", "REQUESTS", "ERR",
-			       "CE", "BUSY", "MAX", "SENT", "RECEIVED");
+	rc |= xjk_admin_printf(
+		o, "%-20s %-22s %-16s %-4s %-8s %6s %10s %6s %6s %5s %5s %5s %12s %12s\n", "WORKER",
+		"ADDRESS", "ROUTE", "ACT", "STATE", "F", "REQUESTS", "ERR", "CE", "BUSY", "MAX",
+		"WAIT", "SENT", "RECEIVED");
 	for (int b = 0; b < m->n_backends; b++) {
 		const struct xjk_admin_backend *be = &m->backends[b];
 		char addr[300];
 		snprintf(addr, sizeof(addr), "%s:%u", be->conf->host, be->conf->port);
 		rc |= xjk_admin_printf(
 			o,
-			"%-20s %-22s %-16s %-4s %-8s %6d %10llu %6llu %6llu %5lld %5lld %12llu "
-			"%12llu\n",
+			"%-20s %-22s %-16s %-4s %-8s %6d %10llu %6llu %6llu %5lld %5lld %5lld "
+			"%12llu %12llu\n",
 			be->conf->name, addr, be->conf->route, xjk_activation_name(be->activation),
 			xjk_worker_state_name(be->state), be->lbfactor,
 			(unsigned long long)be->stats.requests,
 			(unsigned long long)be->stats.errors,
 			(unsigned long long)be->stats.client_errors, (long long)be->stats.busy,
-			(long long)be->stats.max_busy, (unsigned long long)be->stats.bytes_in,
+			(long long)be->stats.max_busy, (long long)be->stats.waiting,
+			(unsigned long long)be->stats.bytes_in,
 			(unsigned long long)be->stats.bytes_out);
 	}
 	for (int i = 0; i < m->n_maps; i++) {

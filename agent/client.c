@@ -579,9 +579,12 @@ static void attach_upstream(struct xjk_client *c, struct xjk_upstream *up)
  * the backend (thousands of waiters would each report it down again). */
 static void upstream_refused(struct xjk_client *c)
 {
-	if (errno == ETIMEDOUT || errno == EBUSY)
+	if (errno == ETIMEDOUT || errno == EBUSY) {
+		/* mod_jk's OK/BUSY: new traffic avoids the member until a request
+		 * on it succeeds again */
+		xjk_wstate_report(c->ex.backend, XJK_CAUSE_BUSY, "no free connection in the pool");
 		xjk_client_upstream_failed(c, XJK_CAUSE_BUSY, "no free connection in the pool");
-	else if (errno == EHOSTDOWN)
+	} else if (errno == EHOSTDOWN)
 		xjk_client_upstream_failed(c, XJK_CAUSE_BUSY,
 					   "backend declared down while waiting");
 	else

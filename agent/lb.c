@@ -57,10 +57,11 @@ static bool xjk_lb_usable(const struct xjk_lb_cand *c)
 	return !c->failed_here && c->state <= XJK_STATE_ERR_FRC && c->activation == XJK_ACTIVE;
 }
 
-/* May take traffic for its own sessions: a disabled member still does. */
+/* May take traffic for its own sessions: a disabled member still does, and so
+ * does a busy one (its sessions live there; mod_jk's JK_WORKER_USABLE_STICKY). */
 static bool xjk_lb_usable_sticky(const struct xjk_lb_cand *c)
 {
-	return !c->failed_here && c->state <= XJK_STATE_ERR_FRC && c->activation != XJK_STOPPED;
+	return !c->failed_here && c->state <= XJK_STATE_OK_BUSY && c->activation != XJK_STOPPED;
 }
 
 static bool xjk_lb_str_is(const char *z, const char *p, size_t len)

@@ -316,10 +316,21 @@ static struct xjk_pool_waiter *waiter_of(struct xjk_poolq_node *node)
 	return container_of(node, struct xjk_pool_waiter, node);
 }
 
+/* Every way into and out of a pool's queue also moves the backend's waiting
+ * gauge (status, metrics), which sums the queues of all event loops. */
+static void waiter_enqueue(struct xjk_pool *pool, struct xjk_pool_waiter *w)
+{
+	xjk_poolq_push(&pool->waiters, &w->node);
+	xjk_wstate_waiting(pool->backend, 1);
+}
+
 /* W leaves its pool's queue (if still in it) and stops its timer. */
 static void waiter_leave(struct xjk_pool_waiter *w)
 {
-	xjk_poolq_remove(&w->pool->waiters, &w->node);
+	if (w->node.queued) {
+		xjk_poolq_remove(&w->pool->waiters, &w->node);
+		xjk_wstate_waiting(w->pool->backend, -1);
+	}
 	xjk_timer_cancel(w->pool->px->loop, &w->timer);
 }
 
@@ -350,6 +361,7 @@ static void on_pool_kick(struct xjk_timer *t)
 		if (grant == XJK_POOLQ_WAIT)
 			return;
 		struct xjk_pool_waiter *w = waiter_of(xjk_poolq_pop(&pool->waiters));
+		xjk_wstate_waiting(pool->backend, -1);
 		struct xjk_upstream *up = pool_take(pool, grant);
 		waiter_done(w, up, up ? 0 : errno);
 	}
@@ -389,7 +401,7 @@ struct xjk_upstream *xjk_upstream_get(struct xjk_proxy *px, int backend, struct 
 	}
 	w->pool = pool;
 	w->timer.fn = on_waiter_timer;
-	xjk_poolq_push(&pool->waiters, &w->node);
+	waiter_enqueue(pool, w);
 	xjk_timer_arm(px->loop, &w->timer, (uint64_t)timeout);
 	errno = EAGAIN;
 	return NULL;

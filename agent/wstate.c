@@ -28,6 +28,7 @@ struct backend_rt {
 	int recover_time_s;   /* smallest recover_time of the lbs it belongs to */
 	_Atomic uint64_t requests, errors, client_errors, bytes_in, bytes_out;
 	_Atomic int64_t busy, max_busy;
+	_Atomic int64_t waiting; /* requests queued for a pooled connection */
 };
 
 struct lb_rt {
@@ -219,8 +220,17 @@ void xjk_wstate_report(int backend, enum xjk_cause cause, const char *detail)
 		pthread_mutex_unlock(&ws.lock);
 		return;
 	}
-	if (cause == XJK_CAUSE_BUSY)
-		return; /* a full pool says nothing about the backend's health */
+	if (cause == XJK_CAUSE_BUSY) {
+		/* A full pool says nothing about the backend's health: no error,
+		 * only mod_jk's OK/BUSY until a request on it succeeds again. */
+		pthread_mutex_lock(&ws.lock);
+		state = atomic_load(&b->state);
+		if (state == XJK_STATE_OK || state == XJK_STATE_OK_IDLE)
+			transition(backend, XJK_STATE_OK_BUSY, atomic_load(&b->activation), cause,
+				   detail);
+		pthread_mutex_unlock(&ws.lock);
+		return;
+	}
 	atomic_fetch_add_explicit(&b->errors, 1, memory_order_relaxed);
 	pthread_mutex_lock(&ws.lock);
 	transition(backend, XJK_STATE_ERR, atomic_load(&b->activation), cause, detail);
@@ -397,6 +407,11 @@ void xjk_wstate_busy(int backend, int delta)
 		;
 }
 
+void xjk_wstate_waiting(int backend, int delta)
+{
+	atomic_fetch_add_explicit(&ws.backends[backend].waiting, delta, memory_order_relaxed);
+}
+
 void xjk_wstate_stats(int backend, struct xjk_backend_stats *out)
 {
 	struct backend_rt *b = &ws.backends[backend];
@@ -407,6 +422,7 @@ void xjk_wstate_stats(int backend, struct xjk_backend_stats *out)
 	out->bytes_out = atomic_load(&b->bytes_out);
 	out->busy = atomic_load(&b->busy);
 	out->max_busy = atomic_load(&b->max_busy);
+	out->waiting = atomic_load(&b->waiting);
 }
 
 int xjk_wstate_lbfactor(int backend)

@@ -75,11 +75,13 @@ void xjk_wstate_done(int lb, int member, uint64_t bytes);
 struct xjk_backend_stats {
 	uint64_t requests, errors, client_errors, bytes_in, bytes_out;
 	int64_t busy, max_busy;
+	int64_t waiting; /* requests queued for a pooled connection (connection_acquire_timeout) */
 };
 void xjk_wstate_count(int backend, uint64_t bytes_in, uint64_t bytes_out, bool error);
 void xjk_wstate_busy(int backend, int delta);
+void xjk_wstate_waiting(int backend, int delta);
 void xjk_wstate_stats(int backend, struct xjk_backend_stats *out);
-/* Counter reset (status page, xjkctl): the busy gauge stays. */
+/* Counter reset (status page, xjkctl): the busy and waiting gauges stay. */
 void xjk_wstate_reset_stats(int backend);
 
 /* Runtime lbfactor: starts as configured. Setting it recomputes lb_mult in

@@ -20,6 +20,8 @@ pool_conf() {
 		printf 'worker.%s.connection_pool_size=1\nworker.%s.connection_acquire_timeout=%s\n' \
 			"$w" "$w" "$3"
 	done >>"$1/conf/workers.properties"
+	printf 'worker.list=jkstatus\nworker.jkstatus.type=status\n' >>"$1/conf/workers.properties"
+	echo 'JkMount /jkstatus jkstatus' >>"$1/conf/mod_jk.conf"
 	printf 'XjkThreads 1\nXjkDrainTimeout 10000\n' >>"$1/xjk.conf"
 }
 pool_conf "$LAB_DIR/long" 80 3000
@@ -79,13 +81,27 @@ check "a waiting request was answered after the connection came free ($(cat "$LA
 check "xjkd used no CPU while the requests waited ($((t1 - t0)) ticks in 1 s)" test $((t1 - t0)) -le 5
 
 # --- past connection_acquire_timeout on every member: 503 ---
+# states NAME: each member's state, as jkstatus shows it to $LAB_DIR/NAME.json
+states() {
+	ccurl "http://$lb:81/jkstatus?mime=json" >"$LAB_DIR/$1.json" &&
+		jq -r '[.workers[] | select(.type == "ajp13") | .state] | join(" ")' "$LAB_DIR/$1.json"
+}
 occupy 81 3000
-get busy "http://$lb:81/node.txt?busy=1"
-wait
+get busy "http://$lb:81/node.txt?busy=1" &
+busy_pid=$!
+sleep 0.25
+states queued >/dev/null
+expect_eq "jkstatus: the request waiting for a connection is counted" 1 \
+	"$(jq '[.workers[].waiting] | add' "$LAB_DIR/queued.json")"
+wait $busy_pid
 expect_eq "no connection within connection_acquire_timeout on either member: 503" 503 "$(status_of busy)"
 # 500 ms on each member, one after the other.
 check "503 after waiting on both members ($(cat "$LAB_DIR/busy"))" \
 	bash -c "awk '{ exit !(\$2 >= 0.9 && \$2 < 2.5) }' $LAB_DIR/busy"
+expect_eq "jkstatus: both members OK/BUSY, nothing waiting" "OK/BUSY OK/BUSY 0" \
+	"$(states busy) $(jq '[.workers[].waiting] | add' "$LAB_DIR/busy.json")"
+wait
+expect_eq "jkstatus: OK again once a request on each succeeded" "OK OK" "$(states after-busy)"
 
 # A plain ajp13 worker waits once: no lb member to try next.
 get plain-sleep "http://$lb:82/sleep.do?ms=2000" &

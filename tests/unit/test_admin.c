@@ -127,6 +127,30 @@ static void test_lbfactor(void **state)
 	(void)t1;
 }
 
+/* A request that found t1's pool full past connection_acquire_timeout:
+ * mod_jk's OK/BUSY, no error; new traffic goes to t2, t1's own sessions still
+ * go to t1, and t1's next success clears it. */
+static void test_busy(void **state)
+{
+	(void)state;
+	int t1 = backend("t1"), t2 = backend("t2");
+	xjk_wstate_report(t1, XJK_CAUSE_BUSY, "no free connection in the pool");
+	assert_int_equal(xjk_wstate_state(t1), XJK_STATE_OK_BUSY);
+	struct xjk_backend_stats s;
+	xjk_wstate_stats(t1, &s);
+	assert_int_equal(s.errors, 0);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(pick(NULL), t2);
+	assert_int_equal(pick("t1"), t1);
+	xjk_wstate_report(t1, XJK_CAUSE_SUCCESS, NULL);
+	assert_int_equal(xjk_wstate_state(t1), XJK_STATE_OK);
+
+	/* a full pool does not make a failed member look healthy */
+	xjk_wstate_report(t2, XJK_CAUSE_CONNECT, "refused");
+	xjk_wstate_report(t2, XJK_CAUSE_BUSY, NULL);
+	assert_int_equal(xjk_wstate_state(t2), XJK_STATE_ERR);
+}
+
 static void test_recover_and_reset(void **state)
 {
 	(void)state;
@@ -152,6 +176,11 @@ static void test_recover_and_reset(void **state)
 	assert_int_equal(s.bytes_in + s.bytes_out, 0);
 	assert_int_equal(s.busy, 1); /* in flight now: not a counter */
 	assert_int_equal(s.max_busy, 1);
+	xjk_wstate_waiting(t1, 3);
+	xjk_wstate_waiting(t1, -1);
+	assert_int_equal(act("t1", "reset", NULL), 0);
+	xjk_wstate_stats(t1, &s);
+	assert_int_equal(s.waiting, 2); /* queued now: not a counter either */
 }
 
 /* Renders the current state in every format. */
@@ -183,7 +212,8 @@ static void test_json(void **state)
 				  "\"port\":8009,\"route\":\"t1\""));
 	assert_non_null(strstr(j, "\"activation\":\"ACT\",\"state\":\"OK/IDLE\",\"lbfactor\":1,"
 				  "\"requests\":3,\"errors\":0,\"client_errors\":0,\"busy\":0,"
-				  "\"max_busy\":0,\"bytes_sent\":30,\"bytes_received\":60}"));
+				  "\"max_busy\":0,\"waiting\":0,\"bytes_sent\":30,"
+				  "\"bytes_received\":60}"));
 	assert_non_null(strstr(j, "\"name\":\"t2\""));
 	assert_non_null(strstr(j, "\"activation\":\"STP\""));
 	assert_null(strstr(j, "\"cluster\"")); /* no membership configured */
@@ -315,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_activation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lbfactor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_and_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routed_to, setup, teardown),

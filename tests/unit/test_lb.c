@@ -299,19 +299,25 @@ static void test_disabled_and_stopped(void **state)
 	assert_false(ch.sticky);
 	assert_int_equal(pick(&lb, NULL, false, &ch), 1);
 
-	/* sticky traffic is refused in BUSY, ERR and PRB even when active */
+	/* sticky traffic is refused in ERR and PRB even when active */
 	lb.c[0].activation = XJK_ACTIVE;
-	const enum xjk_worker_state bad[] = {XJK_STATE_OK_BUSY, XJK_STATE_ERR, XJK_STATE_ERR_PRB};
-	for (int k = 0; k < 3; k++) {
+	const enum xjk_worker_state bad[] = {XJK_STATE_ERR, XJK_STATE_ERR_PRB};
+	for (int k = 0; k < 2; k++) {
 		lb.c[0].state = bad[k];
 		assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), 1);
 		assert_false(ch.sticky);
 	}
-	/* and accepted in the recovery states */
-	lb.c[0].state = XJK_STATE_ERR_REC;
-	assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), 0);
-	lb.c[0].state = XJK_STATE_OK_IDLE;
-	assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), 0);
+	/* and accepted in the recovery states and in OK/BUSY (mod_jk's
+	 * JK_WORKER_USABLE_STICKY: state <= BUSY), which new traffic avoids */
+	const enum xjk_worker_state good[] = {XJK_STATE_ERR_REC, XJK_STATE_OK_IDLE,
+					      XJK_STATE_OK_BUSY};
+	for (int k = 0; k < 3; k++) {
+		lb.c[0].state = good[k];
+		assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), 0);
+		assert_true(ch.sticky);
+	}
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(pick(&lb, NULL, false, &ch), 1);
 }
 
 static void test_distance(void **state)
@@ -408,7 +414,10 @@ static void test_single_member(void **state)
 	assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), 0);
 	assert_int_equal(pick(&lb, NULL, false, &ch), -1);
 	lb.c[0].activation = XJK_ACTIVE;
+	/* busy: still the one to wait for (mod_jk: usable for sticky traffic) */
 	lb.c[0].state = XJK_STATE_OK_BUSY;
+	assert_int_equal(pick(&lb, NULL, false, &ch), 0);
+	lb.c[0].state = XJK_STATE_ERR;
 	assert_int_equal(pick(&lb, ROUTES("n1"), false, &ch), -1);
 }
 
