@@ -73,10 +73,10 @@ VALGRIND     := valgrind --trace-children=yes --vgdb=no --leak-check=full --show
                 --error-markers=XJK-VALGRIND-ERROR,XJK-VALGRIND-END \
                 --suppressions=$(CURDIR)/tests/valgrind.supp --log-file=%q{XJK_REPORTS}/valgrind.%p
 VALGRIND_INTEG ?= $(filter-out demo,$(SAN_INTEG))
-# the part of check-valgrind that make check runs: not the scripts that reload
-# (valgrind cannot re-exec /proc/self/exe) nor those whose time bounds do not
-# hold under it (docs/testing.md)
-CHECK_VALGRIND ?= ajp jkstatus membership relay status-page smuggling hostile poolwait
+# the part of check-valgrind that make check runs: not those whose time bounds
+# do not hold under it (docs/testing.md)
+CHECK_VALGRIND ?= ajp jkstatus lifecycle membership relay admin status-page smuggling hostile \
+                  privdrop poolwait
 
 .PHONY: all deps unit integ check check-san check-valgrind demo bench soak fuzz fuzz-build format clean install
 .DELETE_ON_ERROR:

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -16,6 +18,39 @@
 
 #define ENV_LISTEN_FDS "XJK_LISTEN_FDS" /* "fd=addr fd=addr ..." */
 #define ENV_READY_FD   "XJK_READY_FD"
+
+/* The binary a reload executes; xjk_reload_exe_init replaces the fallback. */
+static char reload_exe[PATH_MAX] = "/proc/self/exe";
+
+int xjk_reload_exe_path(const char *execfn, const char *cwd, char *out, size_t outlen)
+{
+	int n;
+
+	if (!execfn || !strchr(execfn, '/'))
+		return -1;
+	if (execfn[0] == '/')
+		n = snprintf(out, outlen, "%s", execfn);
+	else if (cwd)
+		n = snprintf(out, outlen, "%s/%s", cwd, execfn);
+	else
+		return -1;
+	return n >= 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+void xjk_reload_exe_init(void)
+{
+	char cwd[PATH_MAX], exe[sizeof(reload_exe)];
+	/* AT_EXECFN rather than argv[0]: it is what execve was given (a shell's
+	 * PATH search included), while argv[0] is whatever the caller chose. */
+	const char *execfn = (const char *)getauxval(AT_EXECFN);
+
+	if (xjk_reload_exe_path(execfn, getcwd(cwd, sizeof(cwd)), exe, sizeof(exe)) < 0) {
+		xjk_warn("a reload will execute %s: no absolute path from '%s'", reload_exe,
+			 execfn ? execfn : "");
+		return;
+	}
+	memcpy(reload_exe, exe, sizeof(exe));
+}
 
 /* Takes an inherited socket for TEXT out of the list, or returns -1. */
 static int take_inherited(char *list, const char *text)
@@ -114,6 +149,12 @@ int xjk_reload_spawn(const char *path, char *const argv[], const struct xjk_conf
 	if (xjk_config_load(path, &check, err, errlen) < 0)
 		return -1;
 	xjk_config_free(&check);
+	/* Checked here, where the reason reaches xjkctl: after the fork, a
+	 * failed exec only shows as a new process that never served. */
+	if (access(reload_exe, X_OK) < 0) {
+		snprintf(err, errlen, "cannot execute %s: %s", reload_exe, strerror(errno));
+		return -1;
+	}
 
 	int n = running->n_listens * n_threads;
 	size_t cap = (size_t)n * 96 + 1, used = 0;
@@ -140,7 +181,7 @@ int xjk_reload_spawn(const char *path, char *const argv[], const struct xjk_conf
 		for (int i = 0; i < n; i++)
 			fcntl(fds[i], F_SETFD, 0);
 		fcntl(pipefd[1], F_SETFD, 0);
-		execve("/proc/self/exe", argv, env);
+		execve(reload_exe, argv, env);
 		_exit(127);
 	}
 	int saved = errno;

@@ -5,7 +5,11 @@
  * accept queues are served by whichever process accepts them; when it is up
  * it tells the old one (XJK_READY_FD), which stops accepting, finishes the
  * exchanges in flight and exits. A configuration that does not load is
- * rejected before anything changes. */
+ * rejected before anything changes.
+ *
+ * The new process is the binary this one was started as, by the path it was
+ * started by (as nginx and HAProxy do): after an upgrade that replaced the
+ * file, a reload runs the new version. */
 #ifndef XJK_LIFECYCLE_H
 #define XJK_LIFECYCLE_H
 
@@ -19,7 +23,21 @@
  * (owned by the caller) or NULL after logging the FILE:LINE of the failure. */
 int *xjk_listeners_open(const struct xjk_config *cfg, int n_threads);
 
-/* Validates PATH, then starts a new xjkd (ARGV) that inherits FDS, the
+/* Makes EXECFN, the path a process was executed by, absolute against CWD
+ * into OUT. Symbolic links stay: a link that names another version after an
+ * upgrade is followed at the reload. -1 when EXECFN has no slash (it was
+ * found in a search path this process cannot repeat) or OUT is too small. */
+int xjk_reload_exe_path(const char *execfn, const char *cwd, char *out, size_t outlen);
+
+/* Remembers the binary a reload executes: this process's own path
+ * (AT_EXECFN) through xjk_reload_exe_path. Call it at start-up, before
+ * anything changes the current directory. Without it, or when the path
+ * cannot be made absolute, a reload executes /proc/self/exe, the running
+ * file even if it was replaced. */
+void xjk_reload_exe_init(void);
+
+/* Validates PATH, then starts a new xjkd (the binary xjk_reload_exe_init
+ * remembered, with ARGV) that inherits FDS, the
  * listeners of the RUNNING configuration as xjk_listeners_open laid them out.
  * Returns 0 when the new process was started, -1 with the reason in ERR
  * ("FILE:LINE: message" for a configuration that does not load). READY_FD

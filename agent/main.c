@@ -325,6 +325,7 @@ int main(int argc, char **argv)
 	const char *path = XJK_DEFAULT_CONFIG;
 	bool check_only = false;
 	int opt;
+	xjk_reload_exe_init(); /* first: nothing has changed directory yet */
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
 		case 'c':

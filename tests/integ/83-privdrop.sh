@@ -24,9 +24,13 @@ verify() {
 		"$(for t in /proc/$1/task/*; do [ "${t##*/}" = "$1" ] || awk '/^CapEff:/ { print $2 }' "$t/status"; done | grep -v '^0*$')"
 	expect_eq "$2: serves" "200" "$(ccurl -o /dev/null -w '%{http_code}' "http://$lb/ok")"
 }
+# xjkd listens before it drops (a slowed one, under valgrind, visibly so):
+# its log says when it has.
+check "started: xjkd says it dropped to $user" \
+	wait_for $((10 * XJK_SLOW)) grep -q "running as $user " "$LAB_DIR/xjkd-80.log"
 verify "$XJKD_PID" "started"
 kill -HUP "$XJKD_PID"
-check "reload: old process exits" wait_for 10 bash -c "! kill -0 $XJKD_PID 2>/dev/null"
+check "reload: old process exits" wait_for $((10 * XJK_SLOW)) bash -c "! kill -0 $XJKD_PID 2>/dev/null"
 new=$(lab_exec lb ss -Hltnp "sport = :80" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 check "reload: a new xjkd listens" test -n "$new"
 [ -n "$new" ] && verify "$new" "reloaded"
