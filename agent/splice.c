@@ -5,7 +5,10 @@
  *               the request bytes it read to the backend, after reading the
  *               client's queue empty; bytes that come later wait there
  *   KERNEL      the pair is in the sockhash; the queued bytes are pushed
- *               through the verdict program (SO_RCVLOWAT kick), in order
+ *               through the verdict program (SO_RCVLOWAT kick), in order;
+ *               an answer that came between the backend's insertion and
+ *               the client's, and the rest of the backend's bytes after
+ *               it, go through xjkd
  *   REROUTE     the kernel handed a request back (its member stopped
  *               accepting): xjkd reads the head, lets the old member finish
  *               (FIN both ways) and routes the request again
@@ -61,7 +64,6 @@
 #define XJK_SPLICE_DRAIN_POLL_MS 5
 #define XJK_SPLICE_DRAIN_IDLE_MS 30000 /* nothing moved for this long: give up */
 #define XJK_SPLICE_REPLAY_MAX	 65536 /* a request sent with more is not replayed */
-#define XJK_SPLICE_RECHECK_MS	 10    /* after the pairing: the backend's queue is read again */
 #define XJK_SPLICE_QUIET_POLL_MS 100
 #define XJK_SPLICE_QUIET_MS	 1000 /* xjkd stops: an answered connection this quiet closes */
 
@@ -91,6 +93,7 @@ struct xjk_splice_side {
 	bool eof;    /* its peer finished sending */
 	bool shut;   /* xjkd sent its FIN */
 	bool paired; /* its peer entry exists: the kernel moves what it receives */
+	bool held;   /* the kernel hands its bytes to xjkd (xjk_splice_peer.held) */
 };
 
 struct xjk_splice_conn {
@@ -103,7 +106,6 @@ struct xjk_splice_conn {
 	bool copy_only; /* rerouted: the client socket cannot be paired again */
 	bool closed;
 	bool watch_bytes;	/* KERNEL: the client's bytes are watched too */
-	bool recheck;		/* KERNEL: the backend is read once more after the pairing */
 	bool replayable;	/* idempotent, and all xjkd sent the backend is in replay */
 	struct xjk_buf replay;	/* what xjkd sent the backend: a retry sends it again */
 	struct xjk_timer timer; /* connect timeout, drain and reroute polls */
@@ -321,14 +323,12 @@ static void xjk_splice_progress(struct xjk_splice_conn *conn, uint64_t mark)
 	}
 }
 
-/* Whether every byte FROM received has reached TO's send queue. */
-static bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
-			       struct xjk_splice_side *to)
+/* Whether every byte the kernel redirected from FROM is in TO's send queue. */
+static bool xjk_splice_in_queue(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
+				struct xjk_splice_side *to)
 {
 	uint64_t written;
 
-	if (xjk_buf_len(&to->out))
-		return false;
 	if (!from->paired)
 		return true;
 	if (xjk_splice_written(to->io.fd, &written) < 0)
@@ -336,6 +336,13 @@ static bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_s
 	uint64_t moved = xjk_splice_bpf_redirected(from->cookie);
 	xjk_splice_progress(conn, moved + written);
 	return written - to->tx_base >= moved;
+}
+
+/* Whether every byte FROM received has reached TO's send queue. */
+static bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
+			       struct xjk_splice_side *to)
+{
+	return !xjk_buf_len(&to->out) && xjk_splice_in_queue(conn, from, to);
 }
 
 /* Polls until the kernel's queued bytes are out; false when it gave up. */
@@ -362,6 +369,64 @@ static bool xjk_splice_pass_fin(struct xjk_splice_conn *conn, struct xjk_splice_
 	shutdown(to->io.fd, SHUT_WR);
 	to->shut = true;
 	return true;
+}
+
+/* Bytes xjkd moved on the connection so far. A pass that moved nothing has
+ * met EAGAIN or a full buffer everywhere, so an event will come; comparing
+ * buffered bytes instead misses a pass that read as much as it wrote, and
+ * then bytes already queued on a socket would wait for an edge that never
+ * comes. */
+static uint64_t xjk_splice_moved(const struct xjk_splice_conn *conn)
+{
+	return conn->c.moved + conn->b.moved;
+}
+
+/* The client's events while the kernel moves bytes: hang-ups; its bytes
+ * once they may be handed back; everything while xjkd writes it the
+ * backend's. */
+static uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn)
+{
+	if (conn->b.held)
+		return XJK_SPLICE_EV_ALL;
+	return conn->watch_bytes ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP;
+}
+
+/* The kernel hands the backend's bytes to xjkd for the rest of the
+ * connection (held): its first ones found no client in the sockhash, as
+ * they came between the two insertions, or the client is gone. */
+static void xjk_splice_hold_backend(struct xjk_splice_conn *conn)
+{
+	conn->b.held = conn->b.readable = true;
+	xjk_splice_watch(conn, &conn->b, XJK_SPLICE_EV_BYTES);
+	xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
+}
+
+/* KERNEL, REROUTE: the backend's bytes that came up go to the client, after
+ * those the kernel redirected before them. -1 when reading the backend
+ * failed; otherwise 0, and conn->closed tells whether writing the client did. */
+static int xjk_splice_pass_up(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t before;
+
+	do {
+		before = xjk_splice_moved(conn);
+		if (xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0)
+			return -1;
+		if (!xjk_buf_len(&c->out))
+			return 0;
+		if (!b->held)
+			xjk_splice_hold_backend(conn);
+		if (!xjk_splice_in_queue(conn, b, c)) {
+			xjk_splice_wait_drain(conn);
+			return 0;
+		}
+		if (xjk_splice_flush(c) < 0) {
+			xjk_splice_close(conn);
+			return 0;
+		}
+	} while (xjk_splice_moved(conn) != before);
+	return 0;
 }
 
 /* Both directions finished: true when the connection was closed. */
@@ -486,7 +551,7 @@ static void xjk_splice_connect(struct xjk_splice_conn *conn)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	b->io.fd = fd;
 	b->io.fn = xjk_splice_on_backend;
-	b->readable = b->writable = b->eof = b->shut = false;
+	b->readable = b->writable = b->eof = b->shut = b->held = false;
 	if ((connect(fd, (const struct sockaddr *)&be->addr, be->addrlen) < 0 &&
 	     errno != EINPROGRESS) ||
 	    xjk_loop_watch(conn->px->loop, &b->io, XJK_SPLICE_EV_ALL) < 0) {
@@ -550,17 +615,17 @@ static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
 	conn->watch_bytes = !xjk_routes_accepts(xjk_wstate_state(conn->t.backend),
 						xjk_wstate_activation(conn->t.backend));
 	xjk_splice_watch(conn, b, XJK_SPLICE_EV_HANGUP);
-	xjk_splice_watch(conn, c, conn->watch_bytes ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP);
+	xjk_splice_watch(conn, c, xjk_splice_client_events(conn));
 	atomic_fetch_add(&xjk_sp_spliced, 1);
 	xjk_splice_kick(c->io.fd);
+	/* The kick takes the backend socket's lock, which a verdict on it
+	 * holds while it runs: after it, an answer that came before the
+	 * client's insertion has been handed up (and the rest of them will
+	 * be), and no later verdict can hand one up while the client is in
+	 * the sockhash. */
 	xjk_splice_kick(b->io.fd);
-	/* An answer that came between the two insertions found no client to
-	 * go to and was handed up to xjkd, which does not watch the backend's
-	 * bytes: it looks now, and once more when a verdict the other core was
-	 * running then has surely finished. */
-	b->readable = true;
-	conn->recheck = true;
-	xjk_timer_arm(conn->px->loop, &conn->timer, XJK_SPLICE_RECHECK_MS);
+	if (xjk_splice_bpf_held(bc))
+		xjk_splice_hold_backend(conn);
 	xjk_splice_pump(conn);
 }
 
@@ -607,10 +672,12 @@ static bool xjk_splice_old_member_done(struct xjk_splice_conn *conn)
 			shutdown(b->io.fd, SHUT_WR);
 			b->shut = b->readable = true;
 		}
-		if (xjk_splice_read(b, &c->out, 1) < 0 || xjk_buf_len(&c->out)) {
+		if (xjk_splice_pass_up(conn) < 0) {
 			xjk_splice_abort(conn, "its member failed while answering");
 			return false;
 		}
+		if (conn->closed)
+			return false;
 		if (!b->eof) {
 			uint64_t now = xjk_loop_now(conn->px->loop);
 			if (now > conn->deadline)
@@ -732,35 +799,19 @@ static void xjk_splice_kernel(struct xjk_splice_conn *conn)
 		xjk_splice_close(conn);
 		return;
 	}
-	if (xjk_splice_read(b, &c->out, 1) < 0) {
+	if (xjk_splice_pass_up(conn) < 0) {
 		if (!xjk_splice_unanswered(conn, true))
 			xjk_splice_close(conn);
 		return;
 	}
-	if (xjk_splice_unanswered(conn, false))
+	if (conn->closed || xjk_splice_unanswered(conn, false))
 		return;
-	if (xjk_buf_len(&c->out)) {
-		/* The backend answered between its pairing and the client's,
-		 * and later bytes may already have been redirected. */
-		xjk_splice_abort(conn, "backend bytes arrived before the pair was complete");
-		return;
-	}
 	if (xjk_buf_len(&b->out)) {
 		xjk_splice_reroute_start(conn);
 		xjk_splice_reroute(conn);
 		return;
 	}
 	xjk_splice_finish(conn);
-}
-
-/* Bytes xjkd moved on the connection so far. A pass that moved nothing has
- * met EAGAIN or a full buffer everywhere, so an event will come; comparing
- * buffered bytes instead misses a pass that read as much as it wrote, and
- * then bytes already queued on a socket would wait for an edge that never
- * comes. */
-static uint64_t xjk_splice_moved(const struct xjk_splice_conn *conn)
-{
-	return conn->c.moved + conn->b.moved;
 }
 
 /* COPY: both directions through xjkd, reading a side only while the other
@@ -933,9 +984,6 @@ static void xjk_splice_on_timer(struct xjk_timer *t)
 		xjk_splice_connect_failed(conn, XJK_CAUSE_TIMEOUT, "connect timeout");
 		return;
 	}
-	if (conn->recheck && conn->mode == XJK_SPLICE_KERNEL)
-		conn->b.readable = true;
-	conn->recheck = false;
 	xjk_splice_pump(conn);
 }
 
@@ -988,7 +1036,7 @@ static void xjk_splice_watch_bytes(void *arg)
 			continue;
 		conn->watch_bytes = true;
 		conn->c.readable = true;
-		xjk_splice_watch(conn, &conn->c, XJK_SPLICE_EV_BYTES);
+		xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
 		xjk_splice_pump(conn);
 	}
 }

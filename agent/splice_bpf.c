@@ -131,13 +131,24 @@ void xjk_splice_bpf_unpair(uint64_t cookie)
 		bpf_map_delete_elem(xjk_sp_peers_fd, &cookie);
 }
 
-uint64_t xjk_splice_bpf_redirected(uint64_t cookie)
+/* COOKIE's peer entry, zeroed when there is none. */
+static struct xjk_splice_peer xjk_splice_bpf_peer(uint64_t cookie)
 {
 	struct xjk_splice_peer p;
 
 	if (!xjk_sp_skel || bpf_map_lookup_elem(xjk_sp_peers_fd, &cookie, &p) != 0)
-		return 0;
-	return p.bytes;
+		memset(&p, 0, sizeof(p));
+	return p;
+}
+
+uint64_t xjk_splice_bpf_redirected(uint64_t cookie)
+{
+	return xjk_splice_bpf_peer(cookie).bytes;
+}
+
+bool xjk_splice_bpf_held(uint64_t cookie)
+{
+	return xjk_splice_bpf_peer(cookie).held != 0;
 }
 
 int xjk_splice_bpf_stats(int worker, struct xjk_splice_stats *out)

@@ -3,6 +3,7 @@
 #ifndef XJK_SPLICE_BPF_H
 #define XJK_SPLICE_BPF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,9 @@ int xjk_splice_bpf_pair(int client_fd, uint64_t client, int backend_fd, uint64_t
 void xjk_splice_bpf_unpair(uint64_t cookie);
 /* Bytes the verdict program redirected from COOKIE's socket; 0 when unpaired. */
 uint64_t xjk_splice_bpf_redirected(uint64_t cookie);
+/* Whether the verdict program handed a byte of COOKIE's socket to xjkd, and
+ * so hands it the rest too (xjk_splice_peer.held). */
+bool xjk_splice_bpf_held(uint64_t cookie);
 /* WORKER's counters summed over the CPUs. 0 or -errno. */
 int xjk_splice_bpf_stats(int worker, struct xjk_splice_stats *out);
 

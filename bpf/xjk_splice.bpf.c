@@ -3,8 +3,10 @@
  * cookie) and the pairing in xjk_sp_peers; the sk_skb verdict program sends
  * each side's bytes out of the other side. Client bytes for a member that
  * stopped accepting (wstate map) are passed up to xjkd instead, which routes
- * the request again. The routes map is written by xjkd only (agent/routes.c);
- * it lives in this object so that it is pinned with the map it serves. */
+ * the request again; so are bytes whose peer is not in the sockhash. Either
+ * way the rest of that socket's bytes follow them (held). The routes map is
+ * written by xjkd only (agent/routes.c); it lives in this object so that it
+ * is pinned with the map it serves. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -63,16 +65,21 @@ int xjk_splice_verdict(struct __sk_buff *skb)
 		return SK_PASS; /* not paired (any more), or a FIN: xjkd reads it */
 	worker = p->worker;
 	st = bpf_map_lookup_elem(&xjk_sp_stats, &worker);
+	/* Once a byte went up to xjkd, a later one redirected would reach the
+	 * peer before xjkd has written it: the rest of the stream follows. */
+	if (p->held)
+		goto hold;
 	if (p->dir == XJK_SPLICE_TO_BACKEND) {
 		struct xjk_wstate_entry *ws = bpf_map_lookup_elem(&wstate, &worker);
 
 		if (!ws || !ws->accept)
-			goto pass;
+			goto hold;
 	}
-	/* A peer that left the sockhash (closed) makes the redirect fail; the
-	 * bytes then go up to xjkd rather than being dropped. */
+	/* A peer not in the sockhash (not yet inserted: the pairing's window,
+	 * or closed) makes the redirect fail; the bytes then go up to xjkd
+	 * rather than being dropped. */
 	if (bpf_sk_redirect_hash(skb, &xjk_sp_socks, &p->peer, 0) != SK_PASS)
-		goto pass;
+		goto hold;
 	__sync_fetch_and_add(&p->bytes, skb->len);
 	if (st && p->dir == XJK_SPLICE_TO_BACKEND) {
 		st->to_backend_bytes += skb->len;
@@ -82,7 +89,8 @@ int xjk_splice_verdict(struct __sk_buff *skb)
 		st->to_client_msgs++;
 	}
 	return SK_PASS;
-pass:
+hold:
+	p->held = 1;
 	if (st)
 		st->passed_msgs++;
 	return SK_PASS;

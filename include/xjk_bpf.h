@@ -164,10 +164,15 @@ struct xjk_splice_peer {
 	__u64 bytes;  /* redirected so far (the agent's drain check before a shutdown) */
 	__u32 worker; /* backend index: the wstate entry and the stats slot */
 	__u32 dir;    /* XJK_SPLICE_TO_BACKEND or XJK_SPLICE_TO_CLIENT */
+	/* Set by the verdict program when it hands a byte of this socket to
+	 * xjkd: every later one goes to xjkd too, so that none overtakes it. */
+	__u32 held;
+	__u32 pad;
 };
-XJK_BPF_ASSERT_SIZE(struct xjk_splice_peer, 24);
+XJK_BPF_ASSERT_SIZE(struct xjk_splice_peer, 32);
 XJK_BPF_ASSERT_OFF(struct xjk_splice_peer, bytes, 8);
 XJK_BPF_ASSERT_OFF(struct xjk_splice_peer, worker, 16);
+XJK_BPF_ASSERT_OFF(struct xjk_splice_peer, held, 24);
 
 /* wstate: backend index -> its state as the verdict program needs it. */
 struct xjk_wstate_entry {

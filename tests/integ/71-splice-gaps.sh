@@ -210,46 +210,10 @@ check "SIGTERM: xjkd exits once they are done, before the drain timeout" \
 check "SIGTERM: no drain timeout" bash -c "! grep -q 'drain timeout' '$main_log'"
 
 # --- the fake member ---
-# It reads request heads on keep-alive connections: / (xjkd's health check)
-# is answered at once, /slow with 30000 bytes in ten pieces 100 ms apart;
-# any other request gets no answer: the connection is closed (FIN), or reset
-# (RST) when the path says "rst".
-# Requests carry fake's session route.
-cat >"$LAB_DIR/fake.py" <<-'PY'
-	import socket, struct, sys, threading, time
-	def serve(c):
-	    buf = b""
-	    while True:
-	        while b"\r\n\r\n" not in buf:
-	            d = c.recv(65536)
-	            if not d:
-	                c.close()
-	                return
-	            buf += d
-	        head, buf = buf.split(b"\r\n\r\n", 1)
-	        line = head.split(b"\r\n", 1)[0].decode(errors="replace")
-	        print("request:", line, flush=True)
-	        if line.startswith("GET / "):
-	            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
-	            continue
-	        if "slow" in line:
-	            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 30000\r\n\r\n")
-	            for i in range(10):
-	                time.sleep(0.1)
-	                c.sendall(b"s" * 3000)
-	            continue
-	        if "rst" in line:
-	            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-	        c.close()
-	        return
-	srv = socket.socket()
-	srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	srv.bind(("0.0.0.0", int(sys.argv[1])))
-	srv.listen(16)
-	while True:
-	    threading.Thread(target=serve, args=(srv.accept()[0],), daemon=True).start()
-PY
-lab_bg t1 "$LAB_DIR/fake.log" python3 -u "$LAB_DIR/fake.py" "$FAKE_PORT"
+# splice_backend.py's "gaps" member: it answers xjkd's health check, answers
+# /slow in pieces, and hangs up (FIN or RST) on any other request. Requests
+# carry fake's session route.
+lab_bg t1 "$LAB_DIR/fake.log" python3 -u "$XJK_ROOT/tests/integ/splice_backend.py" "$FAKE_PORT" gaps
 lab_wait_port t1 "$FAKE_PORT" 10 || not_ok "the fake member listens"
 gaps_conf "$LAB_DIR/fake" 81 fake "$(lab_ip t1)" "$FAKE_PORT"
 xjkd_start "$LAB_DIR/fake/xjk.conf" 81 || { not_ok "xjkd starts with the fake member"; exit 1; }
