@@ -60,11 +60,10 @@ FUZZ_MAIN    := $(filter-out tests/fuzz/fuzz_common.c,$(FUZZ_SRC))
 FUZZ_BIN     := $(FUZZ_MAIN:tests/fuzz/%.c=$(FUZZ_B)/%)
 SAN_B        ?= build-san
 # integration scripts that run xjkd, for check-san (names as XJK_TESTS takes
-# them); not 82-load, whose burst bounds do not hold for a sanitized xjkd, nor
-# for now the splice scripts, which fail now and then when xjkd is slower
+# them); not 82-load, whose burst bounds do not hold for a sanitized xjkd
 # (docs/testing.md)
 SAN_INTEG    ?= ajp jkstatus lifecycle membership relay failover admin status-page \
-                smuggling hostile privdrop poolwait demo
+                splice splice-gaps splice-window smuggling hostile privdrop poolwait demo
 # check-valgrind: the same scripts but the demo (which starts its own xjkd),
 # every xjkd under memcheck (XJKD_WRAP, tests/integ/lib.sh); any error or
 # definite leak is a "not ok" (tests/run.sh).

@@ -170,10 +170,7 @@ check "access log: a line for each connection of the flapping clients ($lines_be
 	test "${lines_before:-0}" -ge 8
 
 # --- SIGTERM drains spliced connections ---
-# An answer in flight (4 s), and an idle keep-alive connection; both spliced.
-lab_exec client curl -sS --max-time 20 -o "$LAB_DIR/slow.body" -w '%{http_code}' \
-	"http://$lb/sleep.do?ms=4000" >"$LAB_DIR/slow.code" 2>&1 &
-slow=$!
+# An idle keep-alive connection, then an answer in flight (4 s); both spliced.
 lab_exec client python3 - "$lb" >"$LAB_DIR/idle.out" 2>&1 <<-'PY' &
 	import socket, sys, time
 	s = socket.create_connection((sys.argv[1], 80), timeout=20)
@@ -188,6 +185,10 @@ lab_exec client python3 - "$lb" >"$LAB_DIR/idle.out" 2>&1 <<-'PY' &
 	print("closed after %.1f s" % (time.time() - t), flush=True)
 PY
 idle=$!
+wait_for 10 grep -q answered "$LAB_DIR/idle.out"
+lab_exec client curl -sS --max-time 20 -o "$LAB_DIR/slow.body" -w '%{http_code}' \
+	"http://$lb/sleep.do?ms=4000" >"$LAB_DIR/slow.code" 2>&1 &
+slow=$!
 # Both are spliced once xjkd holds a backend connection for each.
 backend_conns() {
 	nsenter --net="/run/netns/$(lab_ns lb)" ss -Htn state established \
@@ -196,17 +197,23 @@ backend_conns() {
 two_spliced() {
 	[ "$(backend_conns)" -ge 2 ]
 }
-wait_for 10 grep -q answered "$LAB_DIR/idle.out"
+# xjkd outlives the answer in flight: it runs as long as curl waits for it.
+outlived() {
+	while kill -0 "$slow" 2>/dev/null; do
+		lab_alive "$main_pid" || return 1
+		sleep 0.1
+	done
+}
 check "two spliced connections before SIGTERM" wait_for 10 two_spliced
+check "the answer is in flight at SIGTERM" kill -0 "$slow"
 kill -TERM "$main_pid"
-sleep 1
-check "SIGTERM: xjkd waits for the spliced answer in flight" lab_alive "$main_pid"
+check "SIGTERM: xjkd waits for the spliced answer in flight" outlived
 wait "$slow"
 expect_eq "SIGTERM: the spliced answer in flight completes" 200 "$(cat "$LAB_DIR/slow.code")"
 wait "$idle"
 check "SIGTERM: the idle spliced connection is closed ($(tail -1 "$LAB_DIR/idle.out"))" grep -q "^closed after" "$LAB_DIR/idle.out"
 check "SIGTERM: xjkd exits once they are done, before the drain timeout" \
-	wait_for 5 bash -c "! kill -0 $main_pid 2>/dev/null"
+	wait_for $((5 * XJK_SLOW)) bash -c "! kill -0 $main_pid 2>/dev/null"
 check "SIGTERM: no drain timeout" bash -c "! grep -q 'drain timeout' '$main_log'"
 
 # --- the fake member ---

@@ -13,6 +13,12 @@ if [ ! -x "$XJKD" ]; then
 	not_ok "xjkd binary $XJKD exists"
 	exit 1
 fi
+# valgrind runs xjkd's code on its own synthetic CPU, where gdb's breakpoint
+# is never hit (make check-valgrind runs SAN_INTEG's scripts).
+if [ -n "${XJKD_WRAP:-}" ]; then
+	echo "# skipped: gdb cannot stop an xjkd under XJKD_WRAP"
+	exit 0
+fi
 if ! command -v gdb >/dev/null; then
 	not_ok "gdb installed"
 	exit 1
