@@ -313,12 +313,22 @@ static int flows_purge_map(struct bpf_map *map, size_t key_size, uint32_t index)
 	return n;
 }
 
-/* Flows of a VIP that is gone must not reach whatever reuses its index. */
+/* Flows of a VIP that is gone must not reach whatever reuses its index.
+ * Bumping xjk_flow_gen after the deletions voids their copies in
+ * xjk_flow_cache: an entry filled at the new generation was read from the
+ * table after the deletions. A bump by the program between our read and
+ * write folds into ours, which keeps both guarantees. */
 static void flows_purge(struct xjk_l4 *l4, uint32_t index)
 {
 	int n = flows_purge_map(l4->skel->maps.xjk_flows4, sizeof(struct xjk_l4_flow4_key), index) +
 		flows_purge_map(l4->skel->maps.xjk_flows6, sizeof(struct xjk_l4_flow_key), index);
+	struct bpf_map *gen_map = l4->skel->maps.xjk_flow_gen;
+	uint32_t zero = 0, gen;
 
+	if (bpf_map__lookup_elem(gen_map, &zero, sizeof(zero), &gen, sizeof(gen), 0) == 0) {
+		gen++;
+		bpf_map__update_elem(gen_map, &zero, sizeof(zero), &gen, sizeof(gen), BPF_ANY);
+	}
 	xjk_info("l4: removed %d flows of VIP index %u", n, index);
 }
 

@@ -78,6 +78,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xjk_flows6 SEC(".maps");
 
+/* In front of xjk_flows4 for TCP: include/xjk_bpf.h says why and when an
+ * entry is valid. Shared, not per CPU: a per-CPU array's slot is reached
+ * through a pointer table, two cold lines per flow instead of one, and with
+ * many flows it measured slower than the LRU alone (docs/performance.md). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XJK_L4_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_flow_cache);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_flow_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_flow_gen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XJK_L4_MAX_VIPS);
@@ -112,14 +132,15 @@ struct {
 	 * devmaps, so libbpf's by-name reuse would see a mismatch */
 } xjk_tx_ports SEC(".maps");
 
-/* A parsed packet: the flow key of its family, the L4 header, and whether it
- * is IPv6 (a constant inside balance(), which is inlined once per family). */
+/* A parsed packet: the flow key of its family, the key's hash (ring slot and
+ * cache slot), the L4 header and protocol. */
 struct pkt {
 	union {
 		struct xjk_l4_flow4_key k4;
 		struct xjk_l4_flow_key k6;
 	};
 	void *l4;
+	__u32 hash;
 	__u8 proto;
 };
 
@@ -127,26 +148,6 @@ static __always_inline int verdict(__u64 *counts, enum xjk_l4_reason reason, int
 {
 	counts[reason]++;
 	return action;
-}
-
-/* Not a cryptographic hash: an xor-multiply-rotate pass over the flow key and
- * a murmur-style finaliser, so nearby ports spread over the whole ring. */
-static __always_inline __u32 flow_hash(const __u32 *w, const int words)
-{
-	__u32 h = XJK_L4_HASH_SEED;
-
-#pragma unroll
-	for (int i = 0; i < words; i++) {
-		h ^= w[i];
-		h *= 0x9e3779b1u;
-		h = (h << 13) | (h >> 19);
-	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
 }
 
 /* Fills the IPv4 key's addresses and proto, sets p->l4. Returns a pass_*
@@ -248,9 +249,7 @@ static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_
 	__u32 m = vip->ring_size;
 	if (m == 0 || m > XJK_L4_RING_STRIDE)
 		return 0;
-	__u32 h = v6 ? flow_hash((const __u32 *)&p->k6, sizeof(p->k6) / 4)
-		     : flow_hash((const __u32 *)&p->k4, sizeof(p->k4) / 4);
-	__u32 slot = vip->index * XJK_L4_RING_STRIDE + h % m;
+	__u32 slot = vip->index * XJK_L4_RING_STRIDE + p->hash % m;
 	__u32 *real = bpf_map_lookup_elem(&xjk_ring, &slot);
 	if (!real || *real == 0)
 		return 0;
@@ -259,11 +258,52 @@ static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_
 	if (p->proto == IPPROTO_UDP)
 		f.atime_ns = bpf_ktime_get_ns();
 	struct xjk_l4_flow *old = may_exist ? flow_find(p, v6) : NULL;
-	if (old)
-		*old = f;
-	else if (flow_insert(p, &f, v6))
-		counts[XJK_L4_lru_full]++;
+	if (!old) {
+		if (flow_insert(p, &f, v6))
+			counts[XJK_L4_lru_full]++;
+		return f.real;
+	}
+	__u32 was = old->real;
+	*old = f;
+	if (was != f.real) {
+		/* xjk_flow_cache may hold the old backend: after the entry is
+		 * rewritten, so that a fill that sees the new generation also
+		 * reads the new entry */
+		__u32 zero = 0;
+		__u32 *gen = bpf_map_lookup_elem(&xjk_flow_gen, &zero);
+		if (gen)
+			__sync_fetch_and_add(gen, 1);
+	}
 	return f.real;
+}
+
+/* The cache slot of an IPv4 TCP flow, and in *GEN the generation a valid
+ * entry carries. NULL when the maps are missing. */
+static __always_inline struct xjk_l4_flow_cache *cache_slot(const struct pkt *p, __u32 *gen)
+{
+	__u32 zero = 0, slot = p->hash & (XJK_L4_CACHE_SLOTS - 1);
+	__u32 *g = bpf_map_lookup_elem(&xjk_flow_gen, &zero);
+
+	if (!g)
+		return NULL;
+	*gen = *g;
+	return bpf_map_lookup_elem(&xjk_flow_cache, &slot);
+}
+
+/* Each field read once (volatile): another CPU may be rewriting the slot.
+ * The key compares as two 8-byte words: it has no holes (pad is zero). */
+static __always_inline __u32 cache_find(const volatile struct xjk_l4_flow_cache *c,
+					const struct pkt *p, __u32 gen, __u32 *vip_index)
+{
+	const volatile __u64 *a = (const volatile __u64 *)&c->key;
+	const __u64 *b = (const __u64 *)&p->k4;
+	__u32 real = c->real, vip = c->vip;
+
+	if (a[0] != b[0] || a[1] != b[1] || c->gen != gen ||
+	    c->check != xjk_l4_cache_check(p->hash, real, vip, gen))
+		return 0;
+	*vip_index = vip;
+	return real;
 }
 
 static __always_inline void count_traffic(__u32 vip_index, __u32 real, __u32 len, int is_new)
@@ -317,8 +357,19 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 		return verdict(counts, XJK_L4_drop_truncated, XDP_DROP);
 	}
 
-	/* SYNs always ask the ring, so a retried handshake follows ring changes. */
-	__u32 vip_index = 0, real = syn ? 0 : flow_lookup(p, &vip_index, v6);
+	p->hash = v6 ? xjk_l4_flow_hash((const __u32 *)&p->k6, sizeof(p->k6) / 4)
+		     : xjk_l4_flow_hash((const __u32 *)&p->k4, sizeof(p->k4) / 4);
+	__u32 gen = 0, vip_index = 0, real = 0;
+	struct xjk_l4_flow_cache *c = NULL;
+	/* SYNs always ask the ring, so a retried handshake follows ring changes.
+	 * They leave the cache alone: a SYN's flow may never send another packet,
+	 * and a flood of them would evict the established flows. */
+	if (!v6 && !syn && p->proto == IPPROTO_TCP)
+		c = cache_slot(p, &gen);
+	if (c && (real = cache_find(c, p, gen, &vip_index)) != 0)
+		c = NULL; /* nothing to write back */
+	else if (!syn)
+		real = flow_lookup(p, &vip_index, v6);
 	int is_new = !real;
 	if (real) {
 		counts[XJK_L4_lru_hit]++;
@@ -339,6 +390,13 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 		vip_index = vip->index;
 		real = ring_pick(p, vip, may_exist, counts, v6);
 	}
+	if (c && real)
+		*c = (struct xjk_l4_flow_cache){
+			.key = p->k4,
+			.real = real,
+			.vip = vip_index,
+			.gen = gen,
+			.check = xjk_l4_cache_check(p->hash, real, vip_index, gen)};
 	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
 	if (!r)
 		return verdict(counts, XJK_L4_drop_no_real, XDP_DROP);

@@ -25,6 +25,7 @@
 #define XJK_L4_RING_STRIDE 65537   /* largest ring size; a VIP owns stride slots */
 #define XJK_L4_MAX_FLOWS   1048576 /* IPv4 connection table */
 #define XJK_L4_MAX_FLOWS6  262144  /* IPv6 connection table */
+#define XJK_L4_CACHE_SLOTS 65536   /* xjk_flow_cache slots, a power of two */
 #define XJK_L4_MAX_IFACES  64
 #define XJK_L4_UDP_IDLE_NS (30ULL * 1000000000ULL) /* UDP flow entries expire */
 #define XJK_L4_HASH_SEED   0x786a6b31u		   /* fixed: every node must hash flows alike */
@@ -94,6 +95,52 @@ struct xjk_l4_flow {
 	__u64 atime_ns; /* last packet, kept for UDP only (bpf_ktime_get_ns) */
 };
 XJK_BPF_ASSERT_SIZE(struct xjk_l4_flow, 16);
+
+/* xjk_flow_cache: a direct-mapped copy of the xjk_flows4 entries of IPv4 TCP
+ * flows, slot = flow hash % XJK_L4_CACHE_SLOTS, shared by all CPUs. The
+ * verifier inlines its lookup; a kernel hash-map lookup is a call that costs
+ * ~40 ns here (docs/performance.md). An entry counts only while its gen
+ * equals xjk_flow_gen[0], bumped when a flow's backend is rewritten (a SYN of
+ * a known tuple after a ring change) or the agent deletes flows, and while
+ * check matches the rest: two CPUs filling one slot at once can interleave
+ * their 8-byte stores. */
+struct xjk_l4_flow_cache {
+	struct xjk_l4_flow4_key key;
+	__u32 real; /* 0: empty */
+	__u32 vip;
+	__u32 gen;
+	__u32 check; /* xjk_l4_cache_check() */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_flow_cache, 32);
+XJK_BPF_ASSERT_OFF(struct xjk_l4_flow_cache, real, 16);
+
+/* The flow hash (ring slot, cache slot) of WORDS 32-bit words of a flow key.
+ * Not a cryptographic hash: an xor-multiply-rotate pass and a murmur-style
+ * finaliser, so nearby ports spread over the whole ring. Here so that tests
+ * can find a flow's slots; the constant trip count lets clang unroll it. */
+static inline __u32 xjk_l4_flow_hash(const __u32 *w, const int words)
+{
+	__u32 h = XJK_L4_HASH_SEED;
+
+	for (int i = 0; i < words; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b1u;
+		h = (h << 13) | (h >> 19);
+	}
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* The check word of a cache entry. The key enters through its flow hash: an
+ * entry whose words come from two writers fails unless both wrote the same. */
+static inline __u32 xjk_l4_cache_check(__u32 hash, __u32 real, __u32 vip, __u32 gen)
+{
+	return hash ^ (real * 0x9e3779b1u) ^ (vip * 0x85ebca6bu) ^ (gen * 0xc2b2ae35u);
+}
 
 /* How many VIPs listen on a port (index: port in host order), per protocol:
  * lets traffic to other ports pass after one array read. */

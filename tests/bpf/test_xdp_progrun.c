@@ -243,7 +243,7 @@ static void test_established_keeps_backend(void)
 	enum { FLOWS = 2000 };
 	static uint8_t before[FLOWS];
 	uint8_t in[FX_PKT_MAX], out[FX_PKT_MAX];
-	int kept = 0, resyn_moved = 0, to_new = 0;
+	int kept = 0, resyn_moved = 0, to_new = 0, follow = 0;
 
 	for (int i = 0; i < FLOWS; i++) {
 		struct fx_pkt p = tcp4(20000 + i, TH_SYN);
@@ -261,6 +261,10 @@ static void test_established_keeps_backend(void)
 		fx_run(fx.prog_fd, in, fx_build(&p, in), out, NULL);
 		resyn_moved += out[5] != before[i];
 		to_new += out[5] == 4;
+		uint8_t now = out[5];
+		p.tcp_flags = TH_ACK;
+		fx_run(fx.prog_fd, in, fx_build(&p, in), out, NULL);
+		follow += out[5] == now;
 	}
 	report(kept == FLOWS, "established flows keep their backend after one is added (%d/%d)",
 	       kept, FLOWS);
@@ -269,9 +273,56 @@ static void test_established_keeps_backend(void)
 	       "new SYNs of the same tuples move almost only to the added backend (%d moved, %d to "
 	       "it)",
 	       resyn_moved, to_new);
+	/* the first ACKs filled xjk_flow_cache with the old backends */
+	report(follow == FLOWS,
+	       "ACKs after such a SYN follow its backend, not a cached one (%d/%d)", follow, FLOWS);
 
 	uint32_t ids3[] = {1, 2, 3}, w3[] = {1, 1, 2};
 	fx_set_ring(&fx, 0, M, ids3, w3, 3);
+}
+
+/* Writes slot of P's flow in xjk_flow_cache: backend REAL at the current
+ * generation, with the check word xor CORRUPT. */
+static int cache_write(const struct fx_pkt *p, uint32_t real, uint32_t corrupt)
+{
+	struct xjk_l4_flow4_key k = {.src = htonl(p->src4),
+				     .dst = htonl(p->dst4),
+				     .sport = htons(p->sport),
+				     .dport = htons(p->dport),
+				     .proto = IPPROTO_TCP};
+	uint32_t zero = 0, gen = 0;
+	uint32_t hash = xjk_l4_flow_hash((const uint32_t *)&k, sizeof(k) / 4);
+	uint32_t slot = hash & (XJK_L4_CACHE_SLOTS - 1);
+
+	bpf_map__lookup_elem(fx.skel->maps.xjk_flow_gen, &zero, sizeof(zero), &gen, sizeof(gen), 0);
+	struct xjk_l4_flow_cache e = {
+		.key = k,
+		.real = real,
+		.gen = gen,
+		.check = xjk_l4_cache_check(hash, real, 0, gen) ^ corrupt,
+	};
+	return bpf_map__update_elem(fx.skel->maps.xjk_flow_cache, &slot, sizeof(slot), &e,
+				    sizeof(e), BPF_ANY);
+}
+
+/* The cache answers before the table, and only entries whose check word
+ * matches count: the table holds one backend, the cache is made to say
+ * another. (That a SYN voids cached backends: test_established_keeps_backend.) */
+static void test_flow_cache(void)
+{
+	struct fx_pkt p = tcp4(45000, TH_SYN);
+	int b = expect(&p, 0, XDP_TX, XJK_L4_tx, "SYN opens a flow for the cache tests");
+	int other = b == 1 ? 2 : 1;
+
+	p.tcp_flags = TH_ACK;
+	report(cache_write(&p, (uint32_t)other, 0x5a5a) == 0, "write a torn cache entry");
+	int got = expect(&p, 0, XDP_TX, XJK_L4_lru_hit, "ACK with a torn cache entry");
+	report(got == b, "a cache entry failing its check is ignored (backend %d, table %d)", got,
+	       b);
+	report(cache_write(&p, (uint32_t)other, 0) == 0, "write a valid cache entry");
+	got = expect(&p, 0, XDP_TX, XJK_L4_lru_hit, "ACK with a valid cache entry");
+	report(got == other, "a valid cache entry answers before the table (backend %d, want %d)",
+	       got, other);
 }
 
 static void test_mid_flow_without_entry(void)
@@ -346,6 +397,7 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		test_redirect(atoi(argv[1]));
 	test_mid_flow_without_entry();
+	test_flow_cache();
 	test_established_keeps_backend();
 	test_weights();
 	fx_close(&fx);
