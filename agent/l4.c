@@ -17,6 +17,7 @@
 #include "l4_bpf.h"
 #include "l4_fail.h"
 #include "l4_neigh.h"
+#include "l4_vip.h"
 #include "log.h"
 #include "maglev.h"
 #include "worker.h"
@@ -384,7 +385,7 @@ static int vips_assign(struct xjk_l4 *l4)
 			taken[meta.index] = true;
 			continue;
 		}
-		bpf_map__delete_elem(map, &old[i], sizeof(k), 0);
+		xjk_l4_vip_delete(map, l4->skel->maps.xjk_vip_slots, &old[i]);
 		flows_purge(l4, meta.index);
 	}
 	for (int j = 0, next = 0; j < l4->n_vips; j++) {
@@ -407,8 +408,8 @@ static int vip_program(struct xjk_l4 *l4, struct l4_vip *v)
 	if (rc == 0)
 		rc = ring_update(l4, v);
 	if (rc == 0)
-		rc = bpf_map__update_elem(l4->skel->maps.xjk_vips, &v->conf->key,
-					  sizeof(v->conf->key), &meta, sizeof(meta), BPF_ANY);
+		rc = xjk_l4_vip_write(l4->skel->maps.xjk_vips, l4->skel->maps.xjk_vip_slots,
+				      &v->conf->key, &meta);
 	return rc;
 }
 

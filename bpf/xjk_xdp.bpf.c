@@ -32,6 +32,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xjk_vips SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XJK_L4_VIP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xjk_l4_vip_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xjk_vip_slots SEC(".maps");
+
 /* Slot vip.index * XJK_L4_RING_STRIDE + hash % vip.ring_size holds a real index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -300,10 +308,38 @@ static __always_inline __u32 cache_find(const volatile struct xjk_l4_flow_cache 
 	__u32 real = c->real, vip = c->vip;
 
 	if (a[0] != b[0] || a[1] != b[1] || c->gen != gen ||
-	    c->check != xjk_l4_cache_check(p->hash, real, vip, gen))
+	    c->check != xjk_l4_check(p->hash, real, vip, gen))
 		return 0;
 	*vip_index = vip;
 	return real;
+}
+
+/* The VIP of VK into *OUT: its slot in xjk_vip_slots when the slot holds it
+ * (fields read once: the agent may be rewriting it), else xjk_vips. */
+static __always_inline int vip_find(const struct xjk_l4_vip_key *vk, struct xjk_l4_vip_meta *out)
+{
+	__u32 h = xjk_l4_vip_hash(vk), slot = h & (XJK_L4_VIP_SLOTS - 1);
+	const volatile struct xjk_l4_vip_slot *s = bpf_map_lookup_elem(&xjk_vip_slots, &slot);
+
+	if (s) {
+		const volatile __u32 *a = (const volatile __u32 *)&s->key;
+		const __u32 *b = (const __u32 *)vk;
+		struct xjk_l4_vip_meta m = {.index = s->meta.index, .ring_size = s->meta.ring_size};
+		int same = s->check == xjk_l4_check(h, m.index, m.ring_size, 0);
+
+#pragma unroll
+		for (int i = 0; i < (int)(sizeof(*vk) / 4); i++)
+			same &= a[i] == b[i];
+		if (same) {
+			*out = m;
+			return 1;
+		}
+	}
+	struct xjk_l4_vip_meta *v = bpf_map_lookup_elem(&xjk_vips, vk);
+	if (!v)
+		return 0;
+	*out = *v;
+	return 1;
 }
 
 static __always_inline void count_traffic(__u32 vip_index, __u32 real, __u32 len, int is_new)
@@ -382,13 +418,13 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 			vk.addr[0] = p->k4.dst;
 			vk.family = XJK_L4_FAMILY_V4;
 		}
-		struct xjk_l4_vip_meta *vip = bpf_map_lookup_elem(&xjk_vips, &vk);
-		if (!vip)
+		struct xjk_l4_vip_meta vip;
+		if (!vip_find(&vk, &vip))
 			return verdict(counts, XJK_L4_pass_not_vip, XDP_PASS);
 		int may_exist = syn || p->proto == IPPROTO_UDP;
 		counts[may_exist ? XJK_L4_lru_miss_syn : XJK_L4_lru_miss_other]++;
-		vip_index = vip->index;
-		real = ring_pick(p, vip, may_exist, counts, v6);
+		vip_index = vip.index;
+		real = ring_pick(p, &vip, may_exist, counts, v6);
 	}
 	if (c && real)
 		*c = (struct xjk_l4_flow_cache){
@@ -396,7 +432,7 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 			.real = real,
 			.vip = vip_index,
 			.gen = gen,
-			.check = xjk_l4_cache_check(p->hash, real, vip_index, gen)};
+			.check = xjk_l4_check(p->hash, real, vip_index, gen)};
 	struct xjk_l4_real *r = real ? bpf_map_lookup_elem(&xjk_reals, &real) : NULL;
 	if (!r)
 		return verdict(counts, XJK_L4_drop_no_real, XDP_DROP);

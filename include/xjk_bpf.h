@@ -26,6 +26,7 @@
 #define XJK_L4_MAX_FLOWS   1048576 /* IPv4 connection table */
 #define XJK_L4_MAX_FLOWS6  262144  /* IPv6 connection table */
 #define XJK_L4_CACHE_SLOTS 65536   /* xjk_flow_cache slots, a power of two */
+#define XJK_L4_VIP_SLOTS   256	   /* xjk_vip_slots, a power of two */
 #define XJK_L4_MAX_IFACES  64
 #define XJK_L4_UDP_IDLE_NS (30ULL * 1000000000ULL) /* UDP flow entries expire */
 #define XJK_L4_HASH_SEED   0x786a6b31u		   /* fixed: every node must hash flows alike */
@@ -49,6 +50,17 @@ struct xjk_l4_vip_meta {
 	__u32 ring_size; /* prime M <= XJK_L4_RING_STRIDE; 0 while not programmed */
 };
 XJK_BPF_ASSERT_SIZE(struct xjk_l4_vip_meta, 8);
+
+/* xjk_vip_slots: xjk_vips again, direct-mapped by xjk_l4_vip_hash() %
+ * XJK_L4_VIP_SLOTS, so that the verifier inlines the lookup (a hash-map lookup
+ * is a ~40 ns call here). xjk_vips stays the table of record: a VIP whose slot
+ * another VIP took is found there (agent/l4_vip.c writes both). */
+struct xjk_l4_vip_slot {
+	struct xjk_l4_vip_key key; /* family 0: empty */
+	struct xjk_l4_vip_meta meta;
+	__u32 check; /* xjk_l4_check(vip hash, index, ring_size, 0): torn copies fail */
+};
+XJK_BPF_ASSERT_SIZE(struct xjk_l4_vip_slot, 32);
 
 #define XJK_L4_REAL_F_RESOLVED 1 /* next-hop MAC and egress ifindex are known */
 
@@ -109,7 +121,7 @@ struct xjk_l4_flow_cache {
 	__u32 real; /* 0: empty */
 	__u32 vip;
 	__u32 gen;
-	__u32 check; /* xjk_l4_cache_check() */
+	__u32 check; /* xjk_l4_check(flow hash, real, vip, gen) */
 };
 XJK_BPF_ASSERT_SIZE(struct xjk_l4_flow_cache, 32);
 XJK_BPF_ASSERT_OFF(struct xjk_l4_flow_cache, real, 16);
@@ -135,11 +147,18 @@ static inline __u32 xjk_l4_flow_hash(const __u32 *w, const int words)
 	return h;
 }
 
-/* The check word of a cache entry. The key enters through its flow hash: an
- * entry whose words come from two writers fails unless both wrote the same. */
-static inline __u32 xjk_l4_cache_check(__u32 hash, __u32 real, __u32 vip, __u32 gen)
+/* The check word of a flow-cache entry or a VIP slot: the key enters through
+ * its hash, then the values A, B, C. Array entries are copied in place, 8
+ * bytes at a time at best: an entry whose words come from two writers fails
+ * unless both wrote the same. */
+static inline __u32 xjk_l4_check(__u32 hash, __u32 a, __u32 b, __u32 c)
 {
-	return hash ^ (real * 0x9e3779b1u) ^ (vip * 0x85ebca6bu) ^ (gen * 0xc2b2ae35u);
+	return hash ^ (a * 0x9e3779b1u) ^ (b * 0x85ebca6bu) ^ (c * 0xc2b2ae35u);
+}
+
+static inline __u32 xjk_l4_vip_hash(const struct xjk_l4_vip_key *k)
+{
+	return xjk_l4_flow_hash((const __u32 *)k, sizeof(*k) / 4);
 }
 
 /* How many VIPs listen on a port (index: port in host order), per protocol:

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "l4_vip.h"
 #include "xdp_fixture.h"
 #include "xjk_xdp.skel.h"
 
@@ -299,7 +300,7 @@ static int cache_write(const struct fx_pkt *p, uint32_t real, uint32_t corrupt)
 		.key = k,
 		.real = real,
 		.gen = gen,
-		.check = xjk_l4_cache_check(hash, real, 0, gen) ^ corrupt,
+		.check = xjk_l4_check(hash, real, 0, gen) ^ corrupt,
 	};
 	return bpf_map__update_elem(fx.skel->maps.xjk_flow_cache, &slot, sizeof(slot), &e,
 				    sizeof(e), BPF_ANY);
@@ -323,6 +324,39 @@ static void test_flow_cache(void)
 	got = expect(&p, 0, XDP_TX, XJK_L4_lru_hit, "ACK with a valid cache entry");
 	report(got == other, "a valid cache entry answers before the table (backend %d, want %d)",
 	       got, other);
+}
+
+/* xjk_vip_slots: a VIP that lost its slot to another one is found in
+ * xjk_vips, a torn slot is ignored, and a deleted VIP is gone from both. */
+static void test_vip_slots(void)
+{
+	struct xjk_l4_vip_key home = fx_vip4(VIP4, 80, IPPROTO_TCP), k;
+	uint32_t slot = xjk_l4_vip_hash(&home) & (XJK_L4_VIP_SLOTS - 1);
+	uint16_t port = 1000;
+	struct bpf_map *slots = fx.skel->maps.xjk_vip_slots;
+
+	do
+		k = fx_vip4(VIP4 + 1, ++port, IPPROTO_TCP);
+	while ((xjk_l4_vip_hash(&k) & (XJK_L4_VIP_SLOTS - 1)) != slot);
+	report(fx_set_vip(&fx, &k, 0, M) == 0, "a second VIP (port %u) takes the first one's slot",
+	       port);
+	struct fx_pkt p = tcp4(46000, TH_SYN);
+	expect(&p, 0, XDP_TX, XJK_L4_tx, "the VIP that lost its slot is found in xjk_vips");
+	p.dst4 = VIP4 + 1;
+	p.dport = port;
+	expect(&p, 0, XDP_TX, XJK_L4_tx, "the VIP holding the slot is balanced");
+
+	struct xjk_l4_vip_slot torn = {.key = k, .meta = {.index = 0, .ring_size = 0}};
+	torn.check = xjk_l4_check(xjk_l4_vip_hash(&k), 0, M, 0); /* the old ring size's */
+	bpf_map__update_elem(slots, &slot, sizeof(slot), &torn, sizeof(torn), BPF_ANY);
+	expect(&p, 0, XDP_TX, XJK_L4_tx,
+	       "a slot failing its check is ignored (ring size 0 not read)");
+
+	report(fx_set_vip(&fx, &k, 0, M) == 0 &&
+		       xjk_l4_vip_delete(fx.skel->maps.xjk_vips, slots, &k) == 0,
+	       "rewrite the second VIP's slot, then delete the VIP");
+	expect(&p, 0, XDP_PASS, XJK_L4_pass_not_vip, "a deleted VIP passes");
+	report(fx_set_vip(&fx, &home, 0, M) == 0, "the first VIP takes its slot back");
 }
 
 static void test_mid_flow_without_entry(void)
@@ -398,6 +432,7 @@ int main(int argc, char **argv)
 		test_redirect(atoi(argv[1]));
 	test_mid_flow_without_entry();
 	test_flow_cache();
+	test_vip_slots();
 	test_established_keeps_backend();
 	test_weights();
 	fx_close(&fx);

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "l4_vip.h"
 #include "maglev.h"
 #include "xjk_xdp.skel.h"
 
@@ -68,8 +69,8 @@ int fx_set_vip(struct fx *fx, const struct xjk_l4_vip_key *key, uint32_t index, 
 					  sizeof(meta), 0) == 0;
 
 	meta = (struct xjk_l4_vip_meta){.index = index, .ring_size = m};
-	int rc = bpf_map__update_elem(fx->skel->maps.xjk_vips, key, sizeof(*key), &meta,
-				      sizeof(meta), BPF_ANY);
+	int rc =
+		xjk_l4_vip_write(fx->skel->maps.xjk_vips, fx->skel->maps.xjk_vip_slots, key, &meta);
 	if (rc || exists)
 		return rc;
 	rc = bpf_map__lookup_elem(fx->skel->maps.xjk_vip_ports, &port, sizeof(port), &vp,
