@@ -1,4 +1,4 @@
-/* splice_bpf.h: xjkd's side of bpf/xjk_splice.bpf.c (internal to splice.c):
+/* splice_bpf.h: xjkd's side of bpf/xjk_splice.bpf.c (internal to the splice_*.c files):
  * the loaded object, the pairing of two sockets and what the kernel moved. */
 #ifndef XJK_SPLICE_BPF_H
 #define XJK_SPLICE_BPF_H

@@ -1,0 +1,166 @@
+/* splice_pair.c: FORWARDING and KERNEL: xjkd writes what it holds, pairs
+ * the two sockets in the sockhash and steps aside. An answer that arrives
+ * between the backend's insertion and the client's is handed up by the
+ * verdict program, which then holds the rest of the backend's bytes: xjkd
+ * copies that direction itself for the rest of the connection. */
+#include "splice_conn.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "routes.h"
+#include "splice_bpf.h"
+#include "wstate.h"
+
+static void xjk_splice_copy(struct xjk_splice_conn *conn)
+{
+	conn->mode = XJK_SPLICE_COPY;
+	atomic_fetch_add(&xjk_sp_copied, 1);
+	xjk_splice_pump(conn);
+}
+
+/* Makes the kernel look at bytes that were queued before the pairing: a
+ * new SO_RCVLOWAT runs the socket's data-ready callback, the verdict's. */
+static void xjk_splice_kick(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+}
+
+/* The client's events while the kernel moves bytes: hang-ups; its bytes
+ * once they may be handed back; everything while xjkd writes it the
+ * backend's. */
+uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn)
+{
+	if (conn->b.held)
+		return XJK_SPLICE_EV_ALL;
+	return conn->watch_bytes ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP;
+}
+
+/* The kernel hands the backend's bytes to xjkd for the rest of the
+ * connection (held): its first ones found no client in the sockhash, as
+ * they came between the two insertions, or the client is gone. */
+static void xjk_splice_hold_backend(struct xjk_splice_conn *conn)
+{
+	conn->b.held = conn->b.readable = true;
+	xjk_splice_watch(conn, &conn->b, XJK_SPLICE_EV_BYTES);
+	xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
+}
+
+/* KERNEL, REROUTE: the backend's bytes that came up go to the client, after
+ * those the kernel redirected before them. -1 when reading the backend
+ * failed; otherwise 0, and conn->closed tells whether writing the client did. */
+int xjk_splice_pass_up(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t before;
+
+	do {
+		before = xjk_splice_moved(conn);
+		if (xjk_splice_read(b, &c->out, XJK_SPLICE_HIGH_WATER) < 0)
+			return -1;
+		if (!xjk_buf_len(&c->out))
+			return 0;
+		if (!b->held)
+			xjk_splice_hold_backend(conn);
+		if (!xjk_splice_in_queue(conn, b, c)) {
+			xjk_splice_wait_drain(conn);
+			return 0;
+		}
+		if (xjk_splice_flush(c) < 0) {
+			xjk_splice_close(conn);
+			return 0;
+		}
+	} while (xjk_splice_moved(conn) != before);
+	return 0;
+}
+
+/* Everything xjkd held is written: the kernel takes over, or xjkd copies. */
+static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+
+	if (conn->copy_only || !xjk_splice_bpf_loaded()) {
+		xjk_splice_copy(conn);
+		return;
+	}
+	uint64_t cc = xjk_splice_bpf_cookie(c->io.fd), bc = xjk_splice_bpf_cookie(b->io.fd);
+	int rc = xjk_splice_written(c->io.fd, &c->tx_base) < 0 ||
+				 xjk_splice_written(b->io.fd, &b->tx_base) < 0
+			 ? -errno
+			 : xjk_splice_bpf_pair(c->io.fd, cc, b->io.fd, bc, conn->t.backend);
+	if (rc < 0) {
+		/* Typically a side that already hung up (not ESTABLISHED). */
+		atomic_fetch_add(&xjk_sp_fallbacks, 1);
+		xjk_info("worker %s: kernel splice refused (%s): xjkd copies the connection",
+			 xjk_splice_backend(conn)->name, strerror(-rc));
+		xjk_splice_copy(conn);
+		return;
+	}
+	c->cookie = cc;
+	b->cookie = bc;
+	c->paired = b->paired = true;
+	conn->mode = XJK_SPLICE_KERNEL;
+	/* A member that stopped accepting before this point was announced to
+	 * the thread already: its bytes are watched from the start. */
+	conn->watch_bytes = !xjk_routes_accepts(xjk_wstate_state(conn->t.backend),
+						xjk_wstate_activation(conn->t.backend));
+	xjk_splice_watch(conn, b, XJK_SPLICE_EV_HANGUP);
+	xjk_splice_watch(conn, c, xjk_splice_client_events(conn));
+	atomic_fetch_add(&xjk_sp_spliced, 1);
+	xjk_splice_kick(c->io.fd);
+	/* The kick takes the backend socket's lock, which a verdict on it
+	 * holds while it runs: after it, an answer that came before the
+	 * client's insertion has been handed up (and the rest of them will
+	 * be), and no later verdict can hand one up while the client is in
+	 * the sockhash. */
+	xjk_splice_kick(b->io.fd);
+	if (xjk_splice_bpf_held(bc))
+		xjk_splice_hold_backend(conn);
+	xjk_splice_pump(conn);
+}
+
+/* CONNECTING, FORWARDING: the verdict program is handed whole skbs, also the
+ * one that a read consumed only in part (client.c's last read may have),
+ * whose head would then go out twice: the client's queue must be read empty
+ * (EAGAIN) before the pairing, and not read after. */
+void xjk_splice_forward(struct xjk_splice_conn *conn)
+{
+	if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
+	    xjk_splice_flush(&conn->c) < 0 ||
+	    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush_backend(conn) < 0)) {
+		xjk_splice_close(conn);
+		return;
+	}
+	if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
+	    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
+		xjk_splice_to_kernel(conn);
+}
+
+/* KERNEL: xjkd only sees hang-ups, and bytes the kernel did not redirect. */
+void xjk_splice_kernel(struct xjk_splice_conn *conn)
+{
+	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+
+	if (xjk_splice_read(c, &b->out, 1) < 0) {
+		xjk_splice_close(conn);
+		return;
+	}
+	if (xjk_splice_pass_up(conn) < 0) {
+		if (!xjk_splice_unanswered(conn, true))
+			xjk_splice_close(conn);
+		return;
+	}
+	if (conn->closed || xjk_splice_unanswered(conn, false))
+		return;
+	if (xjk_buf_len(&b->out)) {
+		xjk_splice_reroute_start(conn);
+		xjk_splice_reroute(conn);
+		return;
+	}
+	xjk_splice_finish(conn);
+}
