@@ -1311,49 +1311,63 @@ static void addr_text(const struct sockaddr_storage *ss, char *ip, size_t n, uin
 	}
 }
 
-void xjk_client_adopt(struct xjk_proxy *px, int fd, const struct sockaddr_storage *peer)
+void xjk_client_accept(struct xjk_listener *l)
 {
+	struct xjk_proxy *px = l->px;
 	const struct xjk_config *cfg = px->cfg;
-	struct xjk_client *c = calloc(1, sizeof(*c));
-	char *head = malloc((size_t)cfg->max_header_size + 1);
-	char *path = malloc((size_t)cfg->max_header_size + 1);
-	struct xjk_http_header *hdrs = calloc((size_t)cfg->max_headers, sizeof(*hdrs));
-	if (!c || !head || !path || !hdrs) {
-		free(c);
-		free(head);
-		free(path);
-		free(hdrs);
-		close(fd);
-		px->n_clients--;
-		return;
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(l->io.fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				xjk_warn("accept on %s: %s", l->conf->text, strerror(errno));
+			return;
+		}
+		struct xjk_client *c = calloc(1, sizeof(*c));
+		char *head = malloc((size_t)cfg->max_header_size + 1);
+		char *path = malloc((size_t)cfg->max_header_size + 1);
+		struct xjk_http_header *hdrs = calloc((size_t)cfg->max_headers, sizeof(*hdrs));
+		if (!c || !head || !path || !hdrs) {
+			free(c);
+			free(head);
+			free(path);
+			free(hdrs);
+			close(fd);
+			continue;
+		}
+		xjk_heaptrim_open();
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->io.fd = fd;
+		c->io.fn = on_client_io;
+		c->px = px;
+		c->head = head;
+		c->path = path;
+		c->hdrs = hdrs;
+		c->timer.fn = on_client_timer;
+		exchange_reset(&c->ex);
+		struct sockaddr_storage local;
+		socklen_t llen = sizeof(local);
+		getsockname(fd, (struct sockaddr *)&local, &llen);
+		addr_text(&peer, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
+		addr_text(&local, c->local_ip, sizeof(c->local_ip), &c->local_port);
+		if (xjk_loop_watch(px->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) <
+		    0) {
+			client_free(c);
+			close(fd);
+			continue;
+		}
+		px->n_clients++;
+		c->next = px->clients;
+		if (c->next)
+			c->next->prev = c;
+		px->clients = c;
+		c->readable = c->writable = true;
+		xjk_timer_arm(px->loop, &c->timer, (uint64_t)cfg->request_timeout_ms);
+		client_process(c);
 	}
-	xjk_heaptrim_open();
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->io.fd = fd;
-	c->io.fn = on_client_io;
-	c->px = px;
-	c->head = head;
-	c->path = path;
-	c->hdrs = hdrs;
-	c->timer.fn = on_client_timer;
-	exchange_reset(&c->ex);
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof(local);
-	getsockname(fd, (struct sockaddr *)&local, &llen);
-	addr_text(peer, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
-	addr_text(&local, c->local_ip, sizeof(c->local_ip), &c->local_port);
-	if (xjk_loop_watch(px->loop, &c->io, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) < 0) {
-		client_free(c);
-		close(fd);
-		px->n_clients--;
-		return;
-	}
-	c->next = px->clients;
-	if (c->next)
-		c->next->prev = c;
-	px->clients = c;
-	c->readable = c->writable = true;
-	xjk_timer_arm(px->loop, &c->timer, (uint64_t)cfg->request_timeout_ms);
-	client_process(c);
 }

@@ -50,7 +50,6 @@ struct control {
 	bool draining;
 	int *listen_fds;
 	struct data_thread *threads;
-	struct xjk_proxy **proxies; /* the threads' proxies, peers of each other */
 	int n_threads;
 	struct xjk_membership *membership; /* NULL without XjkMembership */
 	struct xjk_l4 *l4;		   /* NULL without XjkL4Vip */
@@ -211,7 +210,13 @@ static void on_maintain(struct xjk_timer *t)
  * on every data loop when a backend goes down. */
 static int start_health(struct control *ctl, const struct xjk_config *cfg)
 {
-	int rc = xjk_health_failfast_start(ctl->proxies, ctl->n_threads, cfg->workers.n_backends);
+	struct xjk_proxy **pxs = calloc((size_t)ctl->n_threads + 1, sizeof(*pxs));
+	if (!pxs)
+		return -ENOMEM;
+	for (int i = 0; i < ctl->n_threads; i++)
+		pxs[i] = &ctl->threads[i].proxy;
+	int rc = xjk_health_failfast_start(pxs, ctl->n_threads, cfg->workers.n_backends);
+	free(pxs);
 	if (rc < 0)
 		return rc;
 	ctl->health = xjk_health_start(ctl->loop, cfg);
@@ -296,26 +301,18 @@ static int start_threads(struct control *ctl)
 {
 	struct xjk_config *cfg = ctl->cfg;
 	ctl->threads = calloc((size_t)cfg->threads, sizeof(*ctl->threads));
-	ctl->proxies = calloc((size_t)cfg->threads, sizeof(*ctl->proxies));
-	if (!ctl->threads || !ctl->proxies)
+	if (!ctl->threads)
 		return -ENOMEM;
-	for (int i = 0; i < cfg->threads; i++)
-		ctl->proxies[i] = &ctl->threads[i].proxy;
-	/* All before any thread runs: each loop hands connections to the others. */
 	for (int i = 0; i < cfg->threads; i++) {
 		struct data_thread *t = &ctl->threads[i];
 		t->loop = xjk_loop_new();
 		if (!t->loop)
 			return -ENOMEM;
 		int rc = xjk_proxy_start(&t->proxy, i, t->loop, cfg,
-					 &ctl->listen_fds[i * cfg->n_listens], ctl->proxies,
-					 cfg->threads);
+					 &ctl->listen_fds[i * cfg->n_listens]);
 		if (rc < 0)
 			return rc;
-	}
-	for (int i = 0; i < cfg->threads; i++) {
-		int rc = pthread_create(&ctl->threads[i].tid, NULL, data_thread_main,
-					&ctl->threads[i]);
+		rc = pthread_create(&t->tid, NULL, data_thread_main, t);
 		if (rc)
 			return -rc;
 		ctl->n_threads++;
@@ -443,7 +440,6 @@ int main(int argc, char **argv)
 		pthread_join(ctl.threads[i].tid, NULL);
 		xjk_proxy_stop(&ctl.threads[i].proxy);
 	}
-	free(ctl.proxies);
 	xjk_health_failfast_stop();
 	xjk_splice_stop();
 	xjk_membership_free(ctl.membership);

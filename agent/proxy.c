@@ -1,6 +1,6 @@
 /* proxy.c: sets up one event-loop thread's data path: its own SO_REUSEPORT
- * listening sockets, the hand-out of what they accept to the least busy loop,
- * its connection pools, and the access log buffer. */
+ * listening sockets (the kernel spreads connections over the threads), its
+ * connection pools, and the access log buffer. */
 #include "proxy.h"
 
 #include <errno.h>
@@ -15,70 +15,10 @@
 #include "log.h"
 #include "splice.h"
 
-/* A connection accepted on one loop, on its way to another. */
-struct handoff {
-	struct xjk_proxy *to;
-	int fd;
-	struct sockaddr_storage peer;
-};
-
-static void adopt_handoff(void *arg)
-{
-	struct handoff *h = arg;
-	xjk_client_adopt(h->to, h->fd, &h->peer);
-	free(h);
-}
-
-/* SO_REUSEPORT hashes connections over the loops' listeners: wrk's 32
- * keep-alive connections split 20/12 or 22/10 as often as 16/16, and the
- * busier loop's requests wait longer, which sets the p99. The loop with the
- * fewest open connections takes the next one instead; this one on a tie, so
- * a single loop never posts. */
-static struct xjk_proxy *least_busy(struct xjk_proxy *px)
-{
-	struct xjk_proxy *best = px;
-	for (int i = 0; i < px->n_peers; i++)
-		if (px->peers[i]->n_clients < best->n_clients)
-			best = px->peers[i];
-	return best;
-}
-
-static void hand_out(struct xjk_proxy *px, int fd, const struct sockaddr_storage *peer)
-{
-	struct xjk_proxy *to = least_busy(px);
-	to->n_clients++;
-	if (to != px) {
-		struct handoff *h = malloc(sizeof(*h));
-		if (h) {
-			*h = (struct handoff){.to = to, .fd = fd, .peer = *peer};
-			if (!xjk_loop_post(to->loop, adopt_handoff, h))
-				return;
-			free(h);
-		}
-		to->n_clients--;
-		px->n_clients++;
-	}
-	xjk_client_adopt(px, fd, peer);
-}
-
 static void on_listener(struct xjk_io *io, uint32_t events)
 {
 	(void)events;
-	struct xjk_listener *l = container_of(io, struct xjk_listener, io);
-	for (;;) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno != EAGAIN)
-				xjk_warn("accept on %s: %s", l->conf->text, strerror(errno));
-			return;
-		}
-		hand_out(l->px, fd, &peer);
-	}
+	xjk_client_accept(container_of(io, struct xjk_listener, io));
 }
 
 static void on_tick(struct xjk_timer *t)
@@ -107,15 +47,12 @@ int xjk_listen_open(const struct xjk_listen *l)
 }
 
 int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
-		    const struct xjk_config *cfg, const int *listen_fds,
-		    struct xjk_proxy *const *peers, int n_peers)
+		    const struct xjk_config *cfg, const int *listen_fds)
 {
 	memset(px, 0, sizeof(*px));
 	px->id = id;
 	px->loop = loop;
 	px->cfg = cfg;
-	px->peers = peers;
-	px->n_peers = n_peers;
 	px->access_fd = -1;
 	px->started = (uint64_t)time(NULL);
 	px->pools = calloc((size_t)cfg->workers.n_backends + 1, sizeof(*px->pools));

@@ -82,11 +82,7 @@ struct xjk_proxy {
 	int access_fd;
 	struct xjk_timer tick;	    /* once a second: access log flush */
 	struct xjk_client *clients; /* every open client connection */
-	/* Open client connections, counted from the moment another loop hands
-	 * one over (so a drain waits for it and the next hand-out sees it). */
 	_Atomic uint64_t n_clients;
-	struct xjk_proxy *const *peers; /* every data loop's proxy, this one included */
-	int n_peers;
 	bool draining;	  /* no new connections; each one closes after its exchange */
 	uint64_t started; /* wall clock, seconds: uptime on the jkstatus page */
 };
@@ -112,13 +108,9 @@ struct xjk_upstream {
 /* Opens a listening socket for L (SO_REUSEPORT, so each thread has its own). */
 int xjk_listen_open(const struct xjk_listen *l);
 /* Starts this thread's data path on LISTEN_FDS (one per cfg->listens entry,
- * owned from now on) with its own pools. PEERS (N_PEERS, px among them,
- * borrowed for the proxy's life) take the connections its listeners accept:
- * each goes to the loop with the fewest open. Every peer is started before
- * any loop runs. */
+ * owned from now on) with its own pools. */
 int xjk_proxy_start(struct xjk_proxy *px, int id, struct xjk_loop *loop,
-		    const struct xjk_config *cfg, const int *listen_fds,
-		    struct xjk_proxy *const *peers, int n_peers);
+		    const struct xjk_config *cfg, const int *listen_fds);
 /* On the proxy's own thread: stop accepting and let every connection close
  * after its current exchange; an idle keep-alive connection gets a short
  * grace in which a request already on the wire is still answered. */
@@ -157,9 +149,7 @@ void xjk_upstream_start_cping(struct xjk_upstream *up);
 void xjk_proxy_backend_down(struct xjk_proxy *px, int backend);
 
 /* client.c: the upstream side calls back into the client that owns it. */
-/* Serves FD, accepted from PEER, on PX's loop (its thread); px->n_clients
- * already counts it. */
-void xjk_client_adopt(struct xjk_proxy *px, int fd, const struct sockaddr_storage *peer);
+void xjk_client_accept(struct xjk_listener *l);
 void xjk_clients_drain(struct xjk_proxy *px);
 /* The upstream is connected (and answered CPing when asked): send the request. */
 void xjk_client_upstream_ready(struct xjk_client *c);
