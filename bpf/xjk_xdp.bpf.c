@@ -18,6 +18,7 @@
 #define VLAN_MAX_DEPTH 2      /* 802.1Q, and 802.1ad outer tag */
 #define IPV6_EXT_MAX   3      /* hop-by-hop, routing, destination options */
 #define IPV4_FRAG_MASK 0x3fff /* MF flag and fragment offset */
+#define REFRESH_BITS   6      /* one flow-cache hit in 64 refreshes the LRU entry */
 
 struct vlan_hdr {
 	__be16 tci;
@@ -314,6 +315,19 @@ static __always_inline __u32 cache_find(const volatile struct xjk_l4_flow_cache 
 	return real;
 }
 
+/* A flow-cache hit skips xjk_flows4, so without this the LRU would never see
+ * its busiest flows used and would evict them first. A lookup marks the entry
+ * referenced; one hit in 1 << REFRESH_BITS pays for it. Which hit: the top
+ * bits of (this CPU's hit count + flow hash) times an odd constant, a Weyl
+ * sequence per flow, so flows that take turns in a fixed pattern are all
+ * sampled (the count alone would skip every other flow of two alternating),
+ * at the cost of an add, a multiply and a compare: no helper call. */
+static __always_inline void flow_refresh(const struct pkt *p, __u64 hits)
+{
+	if ((((__u32)hits + p->hash) * 0x9e3779b1u) >> (32 - REFRESH_BITS) == 0)
+		bpf_map_lookup_elem(&xjk_flows4, &p->k4);
+}
+
 /* The VIP of VK into *OUT: its slot in xjk_vip_slots when the slot holds it
  * (fields read once: the agent may be rewriting it), else xjk_vips. */
 static __always_inline int vip_find(const struct xjk_l4_vip_key *vk, struct xjk_l4_vip_meta *out)
@@ -402,9 +416,10 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 	 * and a flood of them would evict the established flows. */
 	if (!v6 && !syn && p->proto == IPPROTO_TCP)
 		c = cache_slot(p, &gen);
-	if (c && (real = cache_find(c, p, gen, &vip_index)) != 0)
+	if (c && (real = cache_find(c, p, gen, &vip_index)) != 0) {
 		c = NULL; /* nothing to write back */
-	else if (!syn)
+		flow_refresh(p, counts[XJK_L4_lru_hit]);
+	} else if (!syn)
 		real = flow_lookup(p, &vip_index, v6);
 	int is_new = !real;
 	if (real) {

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	struct fx fx;
 	struct xjk_noop *noop = xjk_noop__open_and_load();
 
-	if (!noop || fx_open(&fx)) {
+	if (!noop || fx_open(&fx, 0)) {
 		fprintf(stderr, "cannot load the XDP programs (root needed)\n");
 		return 1;
 	}

@@ -4,6 +4,7 @@
  * counter (docs/maps.md) moved. Optional argv[1]: a devmap-capable ifindex
  * for the redirect case (30-xdp-progrun.sh passes a veth). */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -282,18 +283,28 @@ static void test_established_keeps_backend(void)
 	fx_set_ring(&fx, 0, M, ids3, w3, 3);
 }
 
+static struct xjk_l4_flow4_key flow4_key(const struct fx_pkt *p)
+{
+	return (struct xjk_l4_flow4_key){.src = htonl(p->src4),
+					 .dst = htonl(p->dst4),
+					 .sport = htons(p->sport),
+					 .dport = htons(p->dport),
+					 .proto = IPPROTO_TCP};
+}
+
+static uint32_t cache_slot_of(const struct xjk_l4_flow4_key *k)
+{
+	return xjk_l4_flow_hash((const uint32_t *)k, sizeof(*k) / 4) & (XJK_L4_CACHE_SLOTS - 1);
+}
+
 /* Writes slot of P's flow in xjk_flow_cache: backend REAL at the current
  * generation, with the check word xor CORRUPT. */
 static int cache_write(const struct fx_pkt *p, uint32_t real, uint32_t corrupt)
 {
-	struct xjk_l4_flow4_key k = {.src = htonl(p->src4),
-				     .dst = htonl(p->dst4),
-				     .sport = htons(p->sport),
-				     .dport = htons(p->dport),
-				     .proto = IPPROTO_TCP};
+	struct xjk_l4_flow4_key k = flow4_key(p);
 	uint32_t zero = 0, gen = 0;
 	uint32_t hash = xjk_l4_flow_hash((const uint32_t *)&k, sizeof(k) / 4);
-	uint32_t slot = hash & (XJK_L4_CACHE_SLOTS - 1);
+	uint32_t slot = cache_slot_of(&k);
 
 	bpf_map__lookup_elem(fx.skel->maps.xjk_flow_gen, &zero, sizeof(zero), &gen, sizeof(gen), 0);
 	struct xjk_l4_flow_cache e = {
@@ -359,6 +370,83 @@ static void test_vip_slots(void)
 	report(fx_set_vip(&fx, &home, 0, M) == 0, "the first VIP takes its slot back");
 }
 
+static int program(struct fx *f)
+{
+	struct xjk_l4_vip_key k4 = fx_vip4(VIP4, 80, IPPROTO_TCP);
+	struct xjk_l4_vip_key k6 = fx_vip6(&vip6, 80, IPPROTO_TCP);
+	struct xjk_l4_vip_key ku = fx_vip4(VIP4, 53, IPPROTO_UDP);
+	uint32_t ids[] = {1, 2, 3}, w[] = {1, 1, 2};
+	int rc = fx_set_vip(f, &k4, 0, M) || fx_set_vip(f, &k6, 0, M) || fx_set_vip(f, &ku, 0, M);
+
+	for (uint32_t i = 1; i <= 3; i++)
+		rc = rc || fx_set_real(f, i, mac[i], LO_IF, 1);
+	return rc || fx_set_ring(f, 0, M, ids, w, 3);
+}
+
+/* A full xjk_flows4 with new flows pushing old ones out: a flow whose
+ * segments all hit xjk_flow_cache must keep its table entry (the cache slot
+ * may be taken by another flow at any time). One CPU, because each CPU
+ * evicts from its own LRU list. Without the sampled refresh the entry is the
+ * oldest unreferenced one and goes within the first table's worth of flows. */
+static void test_lru_refresh(void)
+{
+	enum { PER_CPU = 512, HOT_PER_NEW = 4 };
+	uint8_t in[FX_PKT_MAX], out[FX_PKT_MAX];
+	struct fx small;
+	struct xjk_l4_flow f;
+	cpu_set_t was, one;
+
+	sched_getaffinity(0, sizeof(was), &was);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	if (fx_open(&small, PER_CPU * (uint32_t)libbpf_num_possible_cpus()) || program(&small)) {
+		report(0, "load and program a %d-flow-per-CPU table", PER_CPU);
+		sched_setaffinity(0, sizeof(was), &was);
+		return;
+	}
+	struct fx_pkt hot = tcp4(30000, TH_SYN), cold = tcp4(0, TH_SYN);
+	struct xjk_l4_flow4_key hk = flow4_key(&hot), first;
+	fx_run(small.prog_fd, in, fx_build(&hot, in), out, NULL);
+	hot.tcp_flags = TH_ACK;
+	size_t hot_len = fx_build(&hot, in);
+	uint8_t hot_pkt[FX_PKT_MAX];
+	memcpy(hot_pkt, in, hot_len);
+	struct xjk_l4_counters before, after;
+	fx_counters(&small, &before);
+	cold.src4 = CLIENT + 1;
+	cold.sport = 1024;
+	for (int i = 0; i < 4 * PER_CPU; i++, cold.sport++) {
+		struct xjk_l4_flow4_key ck = flow4_key(&cold);
+		if (cache_slot_of(&ck) == cache_slot_of(&hk)) {
+			i--; /* its ACK would refresh the busy flow by a cache miss */
+			continue;
+		}
+		if (i == 0)
+			first = ck;
+		/* a handshake: the SYN inserts, the ACK (a cache miss) references */
+		cold.tcp_flags = TH_SYN;
+		fx_run(small.prog_fd, in, fx_build(&cold, in), out, NULL);
+		cold.tcp_flags = TH_ACK;
+		fx_run(small.prog_fd, in, fx_build(&cold, in), out, NULL);
+		for (int j = 0; j < HOT_PER_NEW; j++)
+			fx_run(small.prog_fd, hot_pkt, hot_len, out, NULL);
+	}
+	fx_counters(&small, &after);
+	struct bpf_map *t = small.skel->maps.xjk_flows4;
+	int first_gone = bpf_map__lookup_elem(t, &first, sizeof(first), &f, sizeof(f), 0) != 0;
+	int hot_kept = bpf_map__lookup_elem(t, &hk, sizeof(hk), &f, sizeof(f), 0) == 0;
+	report(first_gone, "%d new flows overflow a %d-flow-per-CPU table (the first is evicted)",
+	       4 * PER_CPU, PER_CPU);
+	report(after.lru_hit - before.lru_hit == 4 * PER_CPU * (HOT_PER_NEW + 1) &&
+		       after.lru_miss_other == before.lru_miss_other,
+	       "every ACK, the busy flow's and the handshakes', hit (%llu hits)",
+	       (unsigned long long)(after.lru_hit - before.lru_hit));
+	report(hot_kept, "the busy flow, answered from the flow cache, keeps its LRU entry");
+	fx_close(&small);
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
 static void test_mid_flow_without_entry(void)
 {
 	struct fx_pkt p = tcp4(50000, TH_ACK);
@@ -408,20 +496,11 @@ int main(int argc, char **argv)
 {
 	inet_pton(AF_INET6, "fd00::100", &vip6);
 	inet_pton(AF_INET6, "fd00:1::1", &client6);
-	if (fx_open(&fx)) {
+	if (fx_open(&fx, 0)) {
 		printf("not ok - load xjk_xdp (are you root?)\n");
 		return 1;
 	}
-	struct xjk_l4_vip_key k4 = fx_vip4(VIP4, 80, IPPROTO_TCP);
-	struct xjk_l4_vip_key k6 = fx_vip6(&vip6, 80, IPPROTO_TCP);
-	struct xjk_l4_vip_key ku = fx_vip4(VIP4, 53, IPPROTO_UDP);
-	uint32_t ids[] = {1, 2, 3}, w[] = {1, 1, 2};
-	int rc = fx_set_vip(&fx, &k4, 0, M) || fx_set_vip(&fx, &k6, 0, M) ||
-		 fx_set_vip(&fx, &ku, 0, M);
-	for (uint32_t i = 1; i <= 3; i++)
-		rc = rc || fx_set_real(&fx, i, mac[i], LO_IF, 1);
-	rc = rc || fx_set_ring(&fx, 0, M, ids, w, 3);
-	report(rc == 0, "program VIPs, reals and a 65537-slot ring");
+	report(program(&fx) == 0, "program VIPs, reals and a 65537-slot ring");
 
 	test_syn_v4_v6_vlan();
 	test_not_ours();
@@ -432,6 +511,7 @@ int main(int argc, char **argv)
 		test_redirect(atoi(argv[1]));
 	test_mid_flow_without_entry();
 	test_flow_cache();
+	test_lru_refresh();
 	test_vip_slots();
 	test_established_keeps_backend();
 	test_weights();

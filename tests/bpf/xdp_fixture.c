@@ -22,7 +22,7 @@
 static const uint8_t lb_mac[6] = {0x02, 0, 0, 0, 0, 0xaa};
 static const uint8_t client_mac[6] = {0x02, 0, 0, 0, 0, 0xcc};
 
-int fx_open(struct fx *fx)
+int fx_open(struct fx *fx, uint32_t max_flows4)
 {
 	struct bpf_map *map;
 
@@ -31,7 +31,9 @@ int fx_open(struct fx *fx)
 		return -errno;
 	/* tests must never touch the agent's pinned maps */
 	bpf_object__for_each_map(map, fx->skel->obj) bpf_map__set_pin_path(map, NULL);
-	int rc = xjk_xdp__load(fx->skel);
+	int rc = max_flows4 ? bpf_map__set_max_entries(fx->skel->maps.xjk_flows4, max_flows4) : 0;
+	if (!rc)
+		rc = xjk_xdp__load(fx->skel);
 	if (rc) {
 		xjk_xdp__destroy(fx->skel);
 		return rc;

@@ -38,7 +38,9 @@ struct fx_pkt {
 
 #define FX_PKT_MAX 256
 
-int fx_open(struct fx *fx);
+/* MAX_FLOWS4: xjk_flows4's size (0: the program's), split over the CPUs as
+ * BPF_F_NO_COMMON_LRU does: small tables let tests fill them. */
+int fx_open(struct fx *fx, uint32_t max_flows4);
 void fx_close(struct fx *fx);
 
 int fx_set_vip(struct fx *fx, const struct xjk_l4_vip_key *key, uint32_t index, uint32_t m);
