@@ -80,7 +80,8 @@ struct xjk_splice_side {
 	bool eof;    /* its peer finished sending */
 	bool shut;   /* xjkd sent its FIN */
 	bool paired; /* its peer entry exists: the kernel moves what it receives */
-	bool held;   /* the kernel hands its bytes to xjkd (xjk_splice_peer.held) */
+	bool held;   /* the kernel hands its bytes to xjkd (xjk_splice_peer.held),
+		      * which passes them on to the peer itself */
 };
 
 struct xjk_splice_conn {
@@ -140,6 +141,7 @@ int xjk_splice_read(struct xjk_splice_side *s, struct xjk_buf *buf, size_t limit
 void xjk_splice_progress(struct xjk_splice_conn *conn, uint64_t mark);
 bool xjk_splice_in_queue(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
 			 struct xjk_splice_side *to);
+bool xjk_splice_given_in_queue(struct xjk_splice_conn *conn);
 bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
 			struct xjk_splice_side *to);
 bool xjk_splice_wait_drain(struct xjk_splice_conn *conn);
@@ -165,6 +167,9 @@ bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset);
 
 /* splice_pair.c */
 uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn);
+/* REROUTE found the member stopped accepting in the middle of a request:
+ * it finishes it, xjkd passing it the rest of the client's bytes. */
+void xjk_splice_hold_client(struct xjk_splice_conn *conn);
 int xjk_splice_pass_up(struct xjk_splice_conn *conn);
 void xjk_splice_forward(struct xjk_splice_conn *conn);
 void xjk_splice_kernel(struct xjk_splice_conn *conn);

@@ -125,6 +125,19 @@ bool xjk_splice_in_queue(struct xjk_splice_conn *conn, struct xjk_splice_side *f
 	return written - to->tx_base >= moved;
 }
 
+/* After a hand-back: whether the client bytes the kernel gave the backend
+ * before it (c_redirected, final once the client's bytes are held) are in
+ * the backend's send queue. */
+bool xjk_splice_given_in_queue(struct xjk_splice_conn *conn)
+{
+	uint64_t written;
+
+	if (xjk_splice_written(conn->b.io.fd, &written) < 0)
+		return true; /* the backend is broken: there is nothing left to wait for */
+	xjk_splice_progress(conn, written);
+	return written - conn->b.tx_base >= conn->c_redirected;
+}
+
 /* Whether every byte FROM received has reached TO's send queue. */
 bool xjk_splice_drained(struct xjk_splice_conn *conn, struct xjk_splice_side *from,
 			struct xjk_splice_side *to)

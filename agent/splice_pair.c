@@ -32,13 +32,21 @@ static void xjk_splice_kick(int fd)
 }
 
 /* The client's events while the kernel moves bytes: hang-ups; its bytes
- * once they may be handed back; everything while xjkd writes it the
- * backend's. */
+ * once they may be handed back (or are held); everything while xjkd writes
+ * it the backend's. */
 uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn)
 {
 	if (conn->b.held)
 		return XJK_SPLICE_EV_ALL;
 	return conn->watch_bytes ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP;
+}
+
+/* The backend's events while the kernel moves bytes: hang-ups; its bytes
+ * once they are held; room to write while xjkd writes it the client's. */
+static uint32_t xjk_splice_backend_events(const struct xjk_splice_conn *conn)
+{
+	return (conn->b.held ? XJK_SPLICE_EV_BYTES : XJK_SPLICE_EV_HANGUP) |
+	       (conn->c.held ? EPOLLOUT : 0);
 }
 
 /* The kernel hands the backend's bytes to xjkd for the rest of the
@@ -47,8 +55,33 @@ uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn)
 static void xjk_splice_hold_backend(struct xjk_splice_conn *conn)
 {
 	conn->b.held = conn->b.readable = true;
-	xjk_splice_watch(conn, &conn->b, XJK_SPLICE_EV_BYTES);
+	xjk_splice_watch(conn, &conn->b, xjk_splice_backend_events(conn));
 	xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
+}
+
+void xjk_splice_hold_client(struct xjk_splice_conn *conn)
+{
+	conn->c.held = conn->watch_bytes = conn->b.writable = true;
+	conn->mode = XJK_SPLICE_KERNEL;
+	xjk_timer_cancel(conn->px->loop, &conn->timer);
+	xjk_splice_watch(conn, &conn->b, xjk_splice_backend_events(conn));
+	xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
+	xjk_splice_pump(conn);
+}
+
+/* KERNEL, the client held: its bytes go to the same member, after those the
+ * kernel gave it. False when the connection was closed. */
+static bool xjk_splice_pass_down(struct xjk_splice_conn *conn)
+{
+	if (!xjk_buf_len(&conn->b.out))
+		return true;
+	if (!xjk_splice_given_in_queue(conn))
+		return xjk_splice_wait_drain(conn);
+	if (xjk_splice_flush_backend(conn) < 0) {
+		xjk_splice_close(conn);
+		return false;
+	}
+	return true;
 }
 
 /* KERNEL, REROUTE: the backend's bytes that came up go to the client, after
@@ -130,12 +163,19 @@ static void xjk_splice_to_kernel(struct xjk_splice_conn *conn)
  * (EAGAIN) before the pairing, and not read after. */
 void xjk_splice_forward(struct xjk_splice_conn *conn)
 {
-	if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
-	    xjk_splice_flush(&conn->c) < 0 ||
-	    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush_backend(conn) < 0)) {
-		xjk_splice_close(conn);
-		return;
-	}
+	uint64_t before;
+
+	/* Until a pass moves nothing: a read that stopped at the high-water
+	 * mark and a write that took it all leave no edge to wait for. */
+	do {
+		before = xjk_splice_moved(conn);
+		if (xjk_splice_read(&conn->c, &conn->b.out, XJK_SPLICE_HIGH_WATER) < 0 ||
+		    xjk_splice_flush(&conn->c) < 0 ||
+		    (conn->mode == XJK_SPLICE_FORWARDING && xjk_splice_flush_backend(conn) < 0)) {
+			xjk_splice_close(conn);
+			return;
+		}
+	} while (xjk_splice_moved(conn) != before);
 	if (conn->mode == XJK_SPLICE_FORWARDING && !xjk_buf_len(&conn->c.out) &&
 	    !xjk_buf_len(&conn->b.out) && (!conn->c.readable || conn->c.eof))
 		xjk_splice_to_kernel(conn);
@@ -145,22 +185,28 @@ void xjk_splice_forward(struct xjk_splice_conn *conn)
 void xjk_splice_kernel(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
+	uint64_t before;
 
-	if (xjk_splice_read(c, &b->out, 1) < 0) {
-		xjk_splice_close(conn);
-		return;
-	}
-	if (xjk_splice_pass_up(conn) < 0) {
-		if (!xjk_splice_unanswered(conn, true))
+	do {
+		before = xjk_splice_moved(conn);
+		if (xjk_splice_read(c, &b->out, c->held ? XJK_SPLICE_HIGH_WATER : 1) < 0) {
 			xjk_splice_close(conn);
-		return;
-	}
-	if (conn->closed || xjk_splice_unanswered(conn, false))
-		return;
-	if (xjk_buf_len(&b->out)) {
-		xjk_splice_reroute_start(conn);
-		xjk_splice_reroute(conn);
-		return;
-	}
+			return;
+		}
+		if (xjk_splice_pass_up(conn) < 0) {
+			if (!xjk_splice_unanswered(conn, true))
+				xjk_splice_close(conn);
+			return;
+		}
+		if (conn->closed || xjk_splice_unanswered(conn, false))
+			return;
+		if (xjk_buf_len(&b->out) && !c->held) {
+			xjk_splice_reroute_start(conn);
+			xjk_splice_reroute(conn);
+			return;
+		}
+		if (!xjk_splice_pass_down(conn))
+			return;
+	} while (xjk_splice_moved(conn) != before);
 	xjk_splice_finish(conn);
 }

@@ -40,15 +40,12 @@ void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
 static bool xjk_splice_old_member_done(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
-	uint64_t written;
 
 	if (b->io.fd < 0)
 		return true;
 	if (xjk_wstate_state(conn->t.backend) != XJK_STATE_ERR) {
 		if (!b->shut) {
-			if (xjk_splice_written(b->io.fd, &written) == 0 &&
-			    written - b->tx_base < conn->c_redirected) {
-				xjk_splice_progress(conn, written);
+			if (!xjk_splice_given_in_queue(conn)) {
 				xjk_splice_wait_drain(conn);
 				return false;
 			}
@@ -97,7 +94,7 @@ void xjk_splice_reroute(struct xjk_splice_conn *conn)
 	if (rc < 0) {
 		/* Not a request head: the member stopped accepting in the middle
 		 * of a request, whose bytes cannot be split between two members. */
-		xjk_splice_abort(conn, "its member stopped accepting in the middle of a request");
+		xjk_splice_hold_client(conn);
 		return;
 	}
 	if (rc == 0) {

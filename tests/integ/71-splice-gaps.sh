@@ -204,6 +204,13 @@ outlived() {
 		sleep 0.1
 	done
 }
+# The slow request is in xjkd's hands: two client connections (the idle one
+# and curl's), none with bytes xjkd has not read.
+slow_taken() {
+	nsenter --net="/run/netns/$(lab_ns lb)" ss -Htn state established "( sport = :80 )" |
+		awk '{ n++; q += $1 } END { exit !(n >= 2 && q == 0) }'
+}
+check "the slow request reached xjkd" wait_for 10 slow_taken
 check "two spliced connections before SIGTERM" wait_for 10 two_spliced
 check "the answer is in flight at SIGTERM" kill -0 "$slow"
 kill -TERM "$main_pid"
@@ -234,6 +241,18 @@ fake_state() {
 fake_ready() {
 	case $(fake_state) in OK | ERR/REC) return 0 ;; *) return 1 ;; esac
 }
+# fake_between PID STARTED DONE ACTION...: once client PID has touched
+# STARTED, runs xjkctl ACTION on fake's xjkd, touches DONE 0.1 s later and
+# waits for the client.
+fake_between() {
+	local pid=$1 started=$2 done=$3
+	shift 3
+	wait_for 10 test -e "$started"
+	"$XJKCTL" -s "$sock" "$@" >/dev/null
+	sleep 0.1
+	touch "$done"
+	wait "$pid"
+}
 # How many times fake was marked failed for closing before it answered.
 fake_marked() {
 	grep -c "worker fake: .* -> ERR.*closed before answering" "$fake_log"
@@ -242,9 +261,11 @@ fake_marked() {
 # The client sends its next request before the answer has arrived in full
 # (pipelining); the member is stopped in between, so the kernel hands that
 # request to xjkd. The answer must arrive whole before the next member's.
-lab_exec client python3 - "$lb" "$LAB_DIR/pipe" >"$LAB_DIR/pipe.out" 2>&1 <<-'PY' &
+lab_exec client python3 - "$lb" "$LAB_DIR/pipe" "$XJK_ROOT/tests/integ" >"$LAB_DIR/pipe.out" 2>&1 <<-'PY' &
 	import os, socket, sys, time
 	host, sig = sys.argv[1], sys.argv[2]
+	sys.path.insert(0, sys.argv[3])
+	from splice_client import answer
 	s = socket.create_connection((host, 81), timeout=20)
 	req = b"GET /%s HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=A.fake\r\n\r\n"
 	s.sendall(req % b"slow")
@@ -255,31 +276,12 @@ lab_exec client python3 - "$lb" "$LAB_DIR/pipe" >"$LAB_DIR/pipe.out" 2>&1 <<-'PY
 	while not os.path.exists(sig + ".stopped"):
 	    time.sleep(0.01)
 	s.sendall(req % b"node.txt")
-	def answer(buf):
-	    while b"\r\n\r\n" not in buf:
-	        d = s.recv(65536)
-	        if not d:
-	            return None, None, buf
-	        buf += d
-	    head, buf = buf.split(b"\r\n\r\n", 1)
-	    n = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0]
-	    while len(buf) < n:
-	        d = s.recv(65536)
-	        if not d:
-	            break
-	        buf += d
-	    return head.split(b"\r\n")[0], buf[:n], buf[n:]
-	status, body, buf = answer(buf)
+	status, body, buf = answer(s, buf)
 	print("first:", status, len(body), body == b"s" * 30000, flush=True)
-	status, body, buf = answer(buf)
+	status, body, buf = answer(s, buf)
 	print("second:", status, body.strip() if body else body, flush=True)
 PY
-pipe=$!
-wait_for 10 test -e "$LAB_DIR/pipe.started"
-"$XJKCTL" -s "$sock" worker fake stop >/dev/null
-sleep 0.1
-touch "$LAB_DIR/pipe.stopped"
-wait "$pipe"
+fake_between $! "$LAB_DIR/pipe.started" "$LAB_DIR/pipe.stopped" worker fake stop
 echo "# $(tr '\n' ' ' <"$LAB_DIR/pipe.out")"
 expect_eq "stopped while answering: the answer arrives whole" "first: b'HTTP/1.1 200 OK' 30000 True" \
 	"$(grep '^first:' "$LAB_DIR/pipe.out")"
@@ -303,3 +305,47 @@ code=$(ccurl -o /dev/null -w '%{http_code}' -b "JSESSIONID=A.fake" -H 'Content-T
 expect_eq "POST, the member hangs up without answering: 502" 502 "$code"
 check "the fake member got that POST" grep -q "request: POST /node.txt?post " "$LAB_DIR/fake.log"
 check "fake marked failed after the POST" test "$(fake_marked)" -gt "$marked"
+
+# --- a member disabled in the middle of a request body ---
+# The client sends a POST's head and half its body, fake is disabled (the
+# kernel hands the rest of the client's bytes up to xjkd), then the other
+# half: the member that has the first half gets the second and answers.
+[ "$(fake_state)" = ERR ] && "$XJKCTL" -s "$sock" worker fake recover >/dev/null
+wait_for 5 fake_ready
+# xjkd holds none of the first half: it paired the sockets in the same pass.
+forwarded() {
+	nsenter --net="/run/netns/$(lab_ns lb)" ss -Htn state established \
+		"( sport = :81 or dport = :$FAKE_PORT )" | awk '{ q += $1 + $2 } END { exit q != 0 }'
+}
+handbacks() {
+	grep -c "worker fake does not take spliced requests now" "$fake_log"
+}
+handbacks_before=$(handbacks)
+lab_exec client python3 - "$lb" "$LAB_DIR/mid" "$XJK_ROOT/tests/integ" >"$LAB_DIR/mid.out" 2>&1 <<-'PY' &
+	import hashlib, os, socket, sys, time
+	host, sig = sys.argv[1], sys.argv[2]
+	sys.path.insert(0, sys.argv[3])
+	from splice_client import answer
+	body = os.urandom(1 << 20)
+	s = socket.create_connection((host, 81), timeout=30)
+	s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=A.fake\r\n"
+	          b"Content-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
+	open(sig + ".half", "w").close()
+	while not os.path.exists(sig + ".disabled"):
+	    time.sleep(0.01)
+	try:
+	    s.sendall(body[len(body) // 2:])
+	    status, got, _ = answer(s, b"")
+	    want = b"len=%d sha=%s" % (len(body), hashlib.sha256(body).hexdigest().encode())
+	    print("answer:", "ok" if got == want else "%r %r" % (status, (got or b"")[:80]), flush=True)
+	except OSError as e:
+	    print("answer: socket:", e, flush=True)
+PY
+mid=$!
+wait_for 10 test -e "$LAB_DIR/mid.half"
+check "the first half forwarded" wait_for 10 forwarded
+fake_between "$mid" "$LAB_DIR/mid.half" "$LAB_DIR/mid.disabled" worker fake disable
+expect_eq "disabled in the middle of a request body: its member finishes it" "answer: ok" \
+	"$(cat "$LAB_DIR/mid.out")"
+check "the rest of the body was handed back by the kernel" test "$(handbacks)" -gt "$handbacks_before"
+"$XJKCTL" -s "$sock" worker fake enable >/dev/null

@@ -61,42 +61,28 @@ gdb_pid=$!
 check "gdb holds xjkd" wait_for $((10 * XJK_SLOW)) test -e "$LAB_DIR/armed"
 
 N=$((1 << 20))
-lab_exec client python3 - "$lb" "$N" >"$LAB_DIR/client.out" 2>&1 <<-'PY' &
+lab_exec client python3 - "$lb" "$N" "$XJK_ROOT/tests/integ" >"$LAB_DIR/client.out" 2>&1 <<-'PY' &
 	import hashlib, socket, sys
 	host, n = sys.argv[1], int(sys.argv[2])
+	sys.path.insert(0, sys.argv[3])
+	from splice_client import answer
 	s = socket.create_connection((host, 80), timeout=60)
 	buf = b""
-	def answer():
-	    global buf
-	    while b"\r\n\r\n" not in buf:
-	        d = s.recv(65536)
-	        if not d:
-	            return "closed before the head"
-	        buf += d
-	    head, buf = buf.split(b"\r\n\r\n", 1)
-	    lines = head.split(b"\r\n")
-	    cl = [int(l.split(b":")[1]) for l in lines[1:] if l.lower().startswith(b"content-length:")]
-	    if not lines[0].startswith(b"HTTP/1.1 200 ") or len(cl) != 1:
-	        return "bad head %r" % head[:80]
-	    while len(buf) < cl[0]:
-	        d = s.recv(65536)
-	        if not d:
-	            return "cut at %d of %d" % (len(buf), cl[0])
-	        buf += d
-	    body, buf = buf[:cl[0]], buf[cl[0]:]
-	    return body
 	def pattern(k):
 	    return (bytes(range(251)) * (k // 251 + 1))[:k]
 	def get(k):
+	    global buf
 	    s.sendall(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % k)
-	    body = answer()
-	    return "ok" if body == pattern(k) else body if isinstance(body, str) else "wrong body"
+	    status, body, buf = answer(s, buf)
+	    if status and status.startswith(b"HTTP/1.1 200 ") and body == pattern(k):
+	        return "ok"
+	    return "%r, %d bytes" % (status, len(body or b""))
 	print("first:", get(n), flush=True)
 	print("second:", get(n), flush=True)
 	data = bytes(range(256)) * 4096
 	try:
 	    s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(data) + data)
-	    body = answer()
+	    status, body, buf = answer(s, buf)
 	except OSError as e:
 	    body = "socket: %s" % e
 	want = b"len=%d sha=%s" % (len(data), hashlib.sha256(data).hexdigest().encode())

@@ -4,9 +4,9 @@ head, then a Content-Length body) and prints "request: LINE"; MODE says how
 it answers:
 
   gaps    (71-splice-gaps) / (the health check) at once; a path with "slow":
-          30000 bytes in ten pieces 100 ms apart; any other request gets no
-          answer: the connection is closed (FIN), or reset (RST) when the
-          path says "rst"
+          30000 bytes in ten pieces 100 ms apart; "echo": the body's length
+          and SHA-256; any other request gets no answer: the connection is
+          closed (FIN), or reset (RST) when the path says "rst"
   window  (72-splice-window) GET /N: N bytes of pattern(N) at once; a request
           with a body: the body's length and SHA-256
 """
@@ -47,10 +47,17 @@ def answer(c, body):
     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 
 
+def digest(body):
+    return b"len=%d sha=%s" % (len(body), hashlib.sha256(body).hexdigest().encode())
+
+
 def gaps(c, line, body):
     """False when the connection was closed."""
     if line.startswith("GET / "):
         answer(c, b"ok\n")
+        return True
+    if "echo" in line:
+        answer(c, digest(body))
         return True
     if "slow" in line:
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 30000\r\n\r\n")
@@ -69,7 +76,7 @@ def window(c, line, body):
         path = line.split(" ")[1][1:]
         answer(c, pattern(int(path) if path.isdigit() else 3))
     else:
-        answer(c, b"len=%d sha=%s" % (len(body), hashlib.sha256(body).hexdigest().encode()))
+        answer(c, digest(body))
     return True
 
 
