@@ -54,7 +54,9 @@ static void xjk_splice_pump_mode(struct xjk_splice_conn *conn)
 void xjk_splice_pump(struct xjk_splice_conn *conn)
 {
 	xjk_splice_pump_mode(conn);
-	if (!conn->closed && conn->thread->draining)
+	/* A held client's member stopped accepting: the client's next
+	 * connection is routed afresh. */
+	if (!conn->closed && (conn->thread->draining || conn->c.held))
 		xjk_splice_drain_poll(conn);
 }
 

@@ -1,7 +1,8 @@
 /* splice_close.c: the end of a handed-over connection: the FIN passed on
  * once the kernel's queue towards that side is out (the kernel does not pass
- * hang-ups on), the teardown with its access log line, and, when xjkd stops,
- * the close of connections that look answered and idle. */
+ * hang-ups on), the teardown with its access log line, and, when xjkd stops
+ * or a held client stays with a member that stopped accepting, the close of
+ * connections that look answered and idle. */
 #include "splice_conn.h"
 
 #include <linux/tcp.h>
@@ -118,8 +119,9 @@ bool xjk_splice_finish(struct xjk_splice_conn *conn)
 	return false;
 }
 
-/* xjkd stops. A spliced connection has no request boundaries xjkd could
- * close at, so it closes once it looks answered and idle: nothing sent to
+/* xjkd stops, or the client is held (its member stopped accepting). A
+ * spliced connection has no request boundaries xjkd could close at, so it
+ * closes once it looks answered and idle: nothing sent to
  * the client for XJK_SPLICE_QUIET_MS, the client's last bytes came before
  * the last bytes it was sent (or in the same millisecond), and nothing is
  * left in xjkd's buffers or the kernel's queues. An answer that pauses for

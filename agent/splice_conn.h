@@ -26,7 +26,9 @@
  * hands them to xjkd.
  *
  * When xjkd stops, each connection closes once it looks answered and idle
- * (xjk_splice_drain). Each one gets an access log line when it is torn down.
+ * (xjk_splice_drain), and so does one whose client is held: it stays with a
+ * member that stopped accepting, which must not get its later requests.
+ * Each one gets an access log line when it is torn down.
  *
  * Hang-ups are not passed on by the kernel: when a side's peer finishes, the
  * other side gets a FIN once every byte the kernel redirected to it is in its
@@ -99,6 +101,7 @@ struct xjk_splice_conn {
 	uint64_t deadline;	/* REROUTE: the head must be in by then */
 	uint64_t drain_mark, drain_since;
 	uint64_t c_redirected; /* REROUTE: client bytes the kernel gave the old member */
+	uint64_t held_mark;    /* the client held: its bytes sent when xjkd last read it */
 	/* for the access log */
 	struct xjk_splice_conn *prev, *next; /* the thread's connections */
 	struct xjk_splice_thread *thread;
@@ -168,7 +171,9 @@ bool xjk_splice_unanswered(struct xjk_splice_conn *conn, bool reset);
 /* splice_pair.c */
 uint32_t xjk_splice_client_events(const struct xjk_splice_conn *conn);
 /* REROUTE found the member stopped accepting in the middle of a request:
- * it finishes it, xjkd passing it the rest of the client's bytes. */
+ * it finishes it, xjkd passing it the rest of the client's bytes, until
+ * they look like the next request (then REROUTE again) or the connection
+ * looks answered and idle (then it closes). */
 void xjk_splice_hold_client(struct xjk_splice_conn *conn);
 int xjk_splice_pass_up(struct xjk_splice_conn *conn);
 void xjk_splice_forward(struct xjk_splice_conn *conn);

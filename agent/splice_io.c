@@ -152,7 +152,9 @@ bool xjk_splice_wait_drain(struct xjk_splice_conn *conn)
 		xjk_splice_abort(conn, "the kernel queue did not drain");
 		return false;
 	}
-	if (!xjk_timer_armed(&conn->timer))
+	/* The timer may be armed for a later deadline or poll. */
+	if (!xjk_timer_armed(&conn->timer) ||
+	    conn->timer.when > xjk_loop_now(conn->px->loop) + XJK_SPLICE_DRAIN_POLL_MS)
 		xjk_timer_arm(conn->px->loop, &conn->timer, XJK_SPLICE_DRAIN_POLL_MS);
 	return true;
 }

@@ -59,8 +59,28 @@ static void xjk_splice_hold_backend(struct xjk_splice_conn *conn)
 	xjk_splice_watch(conn, &conn->c, xjk_splice_client_events(conn));
 }
 
+/* The client held: what it was sent when xjkd read its latest bytes. */
+static void xjk_splice_held_mark(struct xjk_splice_conn *conn)
+{
+	xjk_splice_written(conn->c.io.fd, &conn->held_mark);
+}
+
+/* The client held: whether the member began answering (the client was sent
+ * bytes) since xjkd read the client's latest ones and passed them all on.
+ * A member answers a request once it has it whole, so bytes the client
+ * sends now start its next request; the exceptions (100 Continue, an early
+ * answer) do not parse as a request head, and REROUTE holds them again. */
+static bool xjk_splice_held_answered(struct xjk_splice_conn *conn)
+{
+	uint64_t sent;
+
+	return !xjk_buf_len(&conn->b.out) && xjk_splice_written(conn->c.io.fd, &sent) == 0 &&
+	       sent > conn->held_mark;
+}
+
 void xjk_splice_hold_client(struct xjk_splice_conn *conn)
 {
+	xjk_splice_held_mark(conn);
 	conn->c.held = conn->watch_bytes = conn->b.writable = true;
 	conn->mode = XJK_SPLICE_KERNEL;
 	xjk_timer_cancel(conn->px->loop, &conn->timer);
@@ -185,14 +205,19 @@ void xjk_splice_forward(struct xjk_splice_conn *conn)
 void xjk_splice_kernel(struct xjk_splice_conn *conn)
 {
 	struct xjk_splice_side *c = &conn->c, *b = &conn->b;
-	uint64_t before;
+	uint64_t before, received;
+	bool next_request;
 
 	do {
 		before = xjk_splice_moved(conn);
+		received = c->received;
+		next_request = c->held && xjk_splice_held_answered(conn);
 		if (xjk_splice_read(c, &b->out, c->held ? XJK_SPLICE_HIGH_WATER : 1) < 0) {
 			xjk_splice_close(conn);
 			return;
 		}
+		if (c->held && !next_request && c->received != received)
+			xjk_splice_held_mark(conn);
 		if (xjk_splice_pass_up(conn) < 0) {
 			if (!xjk_splice_unanswered(conn, true))
 				xjk_splice_close(conn);
@@ -200,7 +225,7 @@ void xjk_splice_kernel(struct xjk_splice_conn *conn)
 		}
 		if (conn->closed || xjk_splice_unanswered(conn, false))
 			return;
-		if (xjk_buf_len(&b->out) && !c->held) {
+		if (xjk_buf_len(&b->out) && (!c->held || next_request)) {
 			xjk_splice_reroute_start(conn);
 			xjk_splice_reroute(conn);
 			return;

@@ -12,12 +12,18 @@
 #include "splice_bpf.h"
 #include "wstate.h"
 
-/* The kernel handed client bytes up: its member stopped accepting. */
+/* The kernel handed client bytes up, as its member stopped accepting, or a
+ * held client sent its next request. */
 void xjk_splice_reroute_start(struct xjk_splice_conn *conn)
 {
-	conn->c_redirected = xjk_splice_bpf_redirected(conn->c.cookie);
-	xjk_splice_bpf_unpair(conn->c.cookie);
-	conn->c.paired = false;
+	/* A held client (xjk_splice_hold_client) was unpaired at its first
+	 * hand-back, and c_redirected counted then is final. */
+	if (conn->c.paired) {
+		conn->c_redirected = xjk_splice_bpf_redirected(conn->c.cookie);
+		xjk_splice_bpf_unpair(conn->c.cookie);
+		conn->c.paired = false;
+	}
+	conn->c.held = false;
 	conn->copy_only = true;
 	/* the next request's method is not known: it is not replayed */
 	conn->replayable = false;

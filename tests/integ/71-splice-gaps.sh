@@ -12,7 +12,9 @@
 #     answering: a GET goes to the other member, a POST gets a 502, and the
 #     member is marked failed;
 #   - SIGTERM: the drain waits for a spliced answer in flight and closes idle
-#     spliced connections, then xjkd exits.
+#     spliced connections, then xjkd exits;
+#   - a member disabled in the middle of a POST body finishes it, and the
+#     client's next request (at once, or after an idle close) goes elsewhere.
 . "$(dirname "$0")/lib.sh"
 
 XJKCTL=$XJK_ROOT/${B:-build}/xjkctl
@@ -309,9 +311,10 @@ check "fake marked failed after the POST" test "$(fake_marked)" -gt "$marked"
 # --- a member disabled in the middle of a request body ---
 # The client sends a POST's head and half its body, fake is disabled (the
 # kernel hands the rest of the client's bytes up to xjkd), then the other
-# half: the member that has the first half gets the second and answers.
-[ "$(fake_state)" = ERR ] && "$XJKCTL" -s "$sock" worker fake recover >/dev/null
-wait_for 5 fake_ready
+# half: the member that has the first half gets the second and answers. The
+# connection does not stay with fake: the client's next request on it
+# ("next", sent at once) goes to $r2, and ("idle") an answered connection
+# that stays quiet is closed, so the client's next one is routed afresh.
 # xjkd holds none of the first half: it paired the sockets in the same pass.
 forwarded() {
 	nsenter --net="/run/netns/$(lab_ns lb)" ss -Htn state established \
@@ -320,32 +323,55 @@ forwarded() {
 handbacks() {
 	grep -c "worker fake does not take spliced requests now" "$fake_log"
 }
-handbacks_before=$(handbacks)
-lab_exec client python3 - "$lb" "$LAB_DIR/mid" "$XJK_ROOT/tests/integ" >"$LAB_DIR/mid.out" 2>&1 <<-'PY' &
-	import hashlib, os, socket, sys, time
-	host, sig = sys.argv[1], sys.argv[2]
-	sys.path.insert(0, sys.argv[3])
-	from splice_client import answer
-	body = os.urandom(1 << 20)
-	s = socket.create_connection((host, 81), timeout=30)
-	s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=A.fake\r\n"
-	          b"Content-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
-	open(sig + ".half", "w").close()
-	while not os.path.exists(sig + ".disabled"):
-	    time.sleep(0.01)
-	try:
-	    s.sendall(body[len(body) // 2:])
-	    status, got, _ = answer(s, b"")
-	    want = b"len=%d sha=%s" % (len(body), hashlib.sha256(body).hexdigest().encode())
-	    print("answer:", "ok" if got == want else "%r %r" % (status, (got or b"")[:80]), flush=True)
-	except OSError as e:
-	    print("answer: socket:", e, flush=True)
-PY
-mid=$!
-wait_for 10 test -e "$LAB_DIR/mid.half"
-check "the first half forwarded" wait_for 10 forwarded
-fake_between "$mid" "$LAB_DIR/mid.half" "$LAB_DIR/mid.disabled" worker fake disable
-expect_eq "disabled in the middle of a request body: its member finishes it" "answer: ok" \
-	"$(cat "$LAB_DIR/mid.out")"
-check "the rest of the body was handed back by the kernel" test "$(handbacks)" -gt "$handbacks_before"
-"$XJKCTL" -s "$sock" worker fake enable >/dev/null
+for after in next idle; do
+	[ "$(fake_state)" = ERR ] && "$XJKCTL" -s "$sock" worker fake recover >/dev/null
+	wait_for 5 fake_ready
+	handbacks_before=$(handbacks)
+	lab_exec client python3 - "$lb" "$LAB_DIR/mid-$after" "$XJK_ROOT/tests/integ" "$after" \
+		$((5 * XJK_SLOW)) >"$LAB_DIR/mid-$after.out" 2>&1 <<-'PY' &
+		import hashlib, os, socket, sys, time
+		host, sig, after, quiet = sys.argv[1], sys.argv[2], sys.argv[4], int(sys.argv[5])
+		sys.path.insert(0, sys.argv[3])
+		from splice_client import answer
+		body = os.urandom(1 << 20)
+		s = socket.create_connection((host, 81), timeout=30)
+		s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=A.fake\r\n"
+		          b"Content-Length: %d\r\n\r\n" % len(body) + body[:len(body) // 2])
+		open(sig + ".half", "w").close()
+		while not os.path.exists(sig + ".disabled"):
+		    time.sleep(0.01)
+		get = b"GET /node.txt?mid-%s HTTP/1.1\r\nHost: x\r\n\r\n" % after.encode()
+		try:
+		    s.sendall(body[len(body) // 2:])
+		    status, got, buf = answer(s, b"")
+		    want = b"len=%d sha=%s" % (len(body), hashlib.sha256(body).hexdigest().encode())
+		    print("answer:", "ok" if got == want else "%r %r" % (status, (got or b"")[:80]), flush=True)
+		    if after == "idle":
+		        s.settimeout(quiet)
+		        t = time.time()
+		        print("closed:", s.recv(1) == b"" and not buf, flush=True)
+		        print("# closed after %.1f s" % (time.time() - t), flush=True)
+		        s = socket.create_connection((host, 81), timeout=30)
+		    s.sendall(get)
+		    status, got, _ = answer(s, buf)
+		    print("next:", got.strip() if got else status, flush=True)
+		except OSError as e:
+		    print("socket:", e, flush=True)
+	PY
+	mid=$!
+	wait_for 10 test -e "$LAB_DIR/mid-$after.half"
+	check "$after: the first half forwarded" wait_for 10 forwarded
+	fake_between "$mid" "$LAB_DIR/mid-$after.half" "$LAB_DIR/mid-$after.disabled" worker fake disable
+	grep '^#' "$LAB_DIR/mid-$after.out"
+	expect_eq "$after: disabled in the middle of a request body: its member finishes it" \
+		"answer: ok" "$(grep -v '^#' "$LAB_DIR/mid-$after.out" | head -1)"
+	check "$after: the rest of the body was handed back by the kernel" \
+		test "$(handbacks)" -gt "$handbacks_before"
+	[ "$after" = idle ] && expect_eq "idle: xjkd closes the answered connection once idle" \
+		"closed: True" "$(grep '^closed:' "$LAB_DIR/mid-$after.out")"
+	expect_eq "$after: the client's next request is served by $r2" "next: b'node=$r2'" \
+		"$(grep '^next:' "$LAB_DIR/mid-$after.out")"
+	check "$after: the disabled member got no further request" \
+		bash -c "! grep -q 'request: GET /node.txt?mid-$after' '$LAB_DIR/fake.log'"
+	"$XJKCTL" -s "$sock" worker fake enable >/dev/null
+done
