@@ -28,12 +28,17 @@ int xjk_reload_exe_path(const char *execfn, const char *cwd, char *out, size_t o
 
 	if (!execfn || !strchr(execfn, '/'))
 		return -1;
-	if (execfn[0] == '/')
+	if (execfn[0] == '/') {
 		n = snprintf(out, outlen, "%s", execfn);
-	else if (cwd)
+	} else if (cwd) {
+		/* "./xjkd" (valgrind passes it on as typed) names CWD/xjkd, which
+		 * is what the messages that quote the path should say. */
+		while (!strncmp(execfn, "./", 2))
+			execfn += 2;
 		n = snprintf(out, outlen, "%s/%s", cwd, execfn);
-	else
+	} else {
 		return -1;
+	}
 	return n >= 0 && (size_t)n < outlen ? 0 : -1;
 }
 

@@ -24,9 +24,9 @@
 int *xjk_listeners_open(const struct xjk_config *cfg, int n_threads);
 
 /* Makes EXECFN, the path a process was executed by, absolute against CWD
- * into OUT. Symbolic links stay: a link that names another version after an
- * upgrade is followed at the reload. -1 when EXECFN has no slash (it was
- * found in a search path this process cannot repeat) or OUT is too small. */
+ * into OUT (a leading "./" dropped). Symbolic links stay: a link that names another version after
+ * an upgrade is followed at the reload. -1 when EXECFN has no slash (it was found in a search path
+ * this process cannot repeat) or OUT is too small. */
 int xjk_reload_exe_path(const char *execfn, const char *cwd, char *out, size_t outlen);
 
 /* Remembers the binary a reload executes: this process's own path

@@ -114,6 +114,14 @@ expect_eq "upgrade: the reloaded process maps the new file" "$new_inode" "$(mapp
 check "upgrade: the old process exits" wait_for $((15 * XJK_SLOW)) bash -c "! kill -0 $old 2>/dev/null"
 check "upgrade: the reloaded process serves" \
 	grep -q node= <<<"$(ccurl --max-time 5 "http://$lb/node.txt")"
+# A binary gone (a package removed) fails the reload; the running one serves on.
+rm "$sbin/xjkd"
+kill -HUP "$upgraded"
+check "binary gone: reload rejected with the path" wait_for $((5 * XJK_SLOW)) \
+	grep -q "reload rejected: cannot execute $sbin/xjkd: No such file or directory" "$LAB_DIR/error.log"
+expect_eq "binary gone: the running process stays" "$upgraded" "$(current_pid)"
+check "binary gone: requests are still served" \
+	grep -q node= <<<"$(ccurl --max-time 5 "http://$lb/node.txt")"
 # Stopped here, not by lab_down: under a tool, its leak check runs at the exit.
 kill -TERM "$upgraded"
 check "upgrade: the reloaded process stops" wait_for $((15 * XJK_SLOW)) bash -c "! kill -0 $upgraded 2>/dev/null"

@@ -30,7 +30,11 @@ static void test_relative_joined(void **state)
 	assert_int_equal(xjk_reload_exe_path("build/xjkd", "/work/main", out, sizeof(out)), 0);
 	assert_string_equal(out, "/work/main/build/xjkd");
 	assert_int_equal(xjk_reload_exe_path("./xjkd", "/opt/xjk/sbin", out, sizeof(out)), 0);
-	assert_string_equal(out, "/opt/xjk/sbin/./xjkd");
+	assert_string_equal(out, "/opt/xjk/sbin/xjkd");
+	assert_int_equal(xjk_reload_exe_path("././sbin/xjkd", "/opt/xjk", out, sizeof(out)), 0);
+	assert_string_equal(out, "/opt/xjk/sbin/xjkd");
+	assert_int_equal(xjk_reload_exe_path("../sbin/xjkd", "/opt/xjk/etc", out, sizeof(out)), 0);
+	assert_string_equal(out, "/opt/xjk/etc/../sbin/xjkd");
 	/* Without the start-up directory a relative path means nothing. */
 	assert_int_equal(xjk_reload_exe_path("build/xjkd", NULL, out, sizeof(out)), -1);
 }
