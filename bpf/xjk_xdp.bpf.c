@@ -258,7 +258,10 @@ static __always_inline __u32 ring_pick(const struct pkt *p, const struct xjk_l4_
 	__u32 m = vip->ring_size;
 	if (m == 0 || m > XJK_L4_RING_STRIDE)
 		return 0;
-	__u32 slot = vip->index * XJK_L4_RING_STRIDE + p->hash % m;
+	/* hash * m / 2^32 spreads the hash over the ring as evenly as hash % m
+	 * with one multiply; % is a 64-bit divide here (BPF has no 32-bit one
+	 * without alu32) plus the verifier's zero-divisor branch */
+	__u32 slot = vip->index * XJK_L4_RING_STRIDE + (__u32)(((__u64)p->hash * m) >> 32);
 	__u32 *real = bpf_map_lookup_elem(&xjk_ring, &slot);
 	if (!real || *real == 0)
 		return 0;
@@ -455,8 +458,14 @@ static __always_inline int balance(struct xdp_md *ctx, struct ethhdr *eth, void 
 		return verdict(counts, XJK_L4_drop_unresolved, XDP_DROP);
 
 	count_traffic(vip_index, real, (__u32)(end - (void *)eth), is_new);
-	__builtin_memcpy(eth->h_dest, r->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, r->smac, ETH_ALEN);
+	/* dmac and smac lie side by side as h_dest and h_source do (xjk_bpf.h
+	 * asserts it): three 4-byte words, where memcpy would be twelve byte
+	 * copies (clang cannot know the frame's alignment; x86 needs none) */
+	__u32 *to = (__u32 *)eth;
+	const __u32 *from = (const __u32 *)r->dmac;
+	to[0] = from[0];
+	to[1] = from[1];
+	to[2] = from[2];
 	if (r->ifindex == ctx->ingress_ifindex)
 		return verdict(counts, XJK_L4_tx, XDP_TX);
 	int act = bpf_redirect_map(&xjk_tx_ports, r->ifindex, XDP_DROP);
