@@ -41,7 +41,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xjk_vip_slots SEC(".maps");
 
-/* Slot vip.index * XJK_L4_RING_STRIDE + hash % vip.ring_size holds a real index. */
+/* Slot vip.index * XJK_L4_RING_STRIDE + (flow hash * vip.ring_size >> 32) holds a real index. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XJK_L4_MAX_VIPS *XJK_L4_RING_STRIDE);

@@ -270,6 +270,7 @@ static void test_metrics(void **state)
 	xjk_wstate_count(solo, 1, 2, false);
 	xjk_wstate_report(t1, XJK_CAUSE_TIMEOUT, NULL);
 	act("t2", "disable", NULL);
+	xjk_wstate_waiting(solo, 2);
 	char *p = render(xjk_admin_render_metrics);
 	check_prometheus(p);
 	assert_non_null(strstr(p, "\nxjk_worker_requests_total{worker=\"t1\",lb=\"lb\"} 7\n"));
@@ -284,6 +285,8 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(p, "\nxjk_lb_members{lb=\"lb\",rating=\"bad\"} 1\n"));
 	assert_non_null(strstr(p, "\nxjk_lb_members{lb=\"lb\",rating=\"degraded\"} 1\n"));
 	assert_non_null(strstr(p, "# TYPE xjk_worker_requests_total counter\n"));
+	assert_non_null(strstr(p, "# TYPE xjk_worker_waiting gauge\n"));
+	assert_non_null(strstr(p, "\nxjk_worker_waiting{worker=\"solo\",lb=\"\"} 2\n"));
 	assert_null(strstr(p, "xjk_cluster_members"));
 	free(p);
 }
